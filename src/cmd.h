@@ -1,0 +1,37 @@
+/* cmd.h - the subcommands of the kvpscan binary */
+#ifndef KVP_CMD_H
+#define KVP_CMD_H
+
+#include <stdbool.h>
+#include "conf.h"
+
+/* Exit codes, documented in kvpscan(8). */
+#define KVP_EXIT_OK       0   /* success */
+#define KVP_EXIT_FAILURE  1   /* runtime failure (database, delivery, a failed run) */
+#define KVP_EXIT_USAGE    2   /* bad command line or bad configuration */
+
+/* What every command gets: the loaded config and the global options. */
+typedef struct kvp_ctx {
+	kvp_config cfg;
+	const char *config_path;    /* file in use, NULL when running on defaults */
+	bool config_explicit;       /* -c was given */
+	bool verbose;
+} kvp_ctx;
+
+/*
+ * A command's entry point.  argv[0] is the command name; options are parsed
+ * with getopt_long (optind already reset).  Returns a KVP_EXIT_* code.
+ */
+typedef int (*kvp_cmd_fn)(int argc, char **argv, kvp_ctx *ctx);
+
+int cmd_check_config(int argc, char **argv, kvp_ctx *ctx);  /* cmd_config.c */
+int cmd_migrate(int argc, char **argv, kvp_ctx *ctx);       /* migrate.c */
+int cmd_demo_data(int argc, char **argv, kvp_ctx *ctx);     /* demo.c */
+int cmd_scan(int argc, char **argv, kvp_ctx *ctx);          /* scan.c */
+int cmd_explain(int argc, char **argv, kvp_ctx *ctx);       /* explain.c */
+int cmd_data_quality(int argc, char **argv, kvp_ctx *ctx);  /* dataquality.c */
+
+/* True if argv holds -h or --help before any "--"; for commands' own help. */
+bool cmd_wants_help(int argc, char **argv);
+
+#endif

@@ -1,0 +1,164 @@
+/* db.c - PostgreSQL connections and small query helpers over libpq */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+
+static void
+notice_processor(void *arg, const char *message)
+{
+	(void) arg;
+	log_debug("server: %.*s", (int) strcspn(message, "\n"), message);
+}
+
+PGconn *
+db_connect(const kvp_config *cfg)
+{
+	const char *keys[8];
+	const char *vals[8];
+	char timeout[32];
+	char options[128];
+	char *password = NULL;
+	bool failed = false;
+	PGconn *conn = NULL;
+	int n = 0;
+
+	password = secret_read(cfg->db_password_file, "db_password", &failed);
+	if (failed)
+		return NULL;
+	snprintf(timeout, sizeof(timeout), "%d", cfg->db_connect_timeout);
+	snprintf(options, sizeof(options), "-c statement_timeout=%ds -c TimeZone=%s",
+		 cfg->db_statement_timeout, cfg->dmn_timezone);
+
+	keys[n] = "dbname"; vals[n++] = cfg->db_conninfo;
+	keys[n] = "application_name"; vals[n++] = "kvpscan";
+	keys[n] = "connect_timeout"; vals[n++] = timeout;
+	keys[n] = "options"; vals[n++] = options;
+	if (password) {
+		keys[n] = "password";
+		vals[n++] = password;
+	}
+	keys[n] = NULL; vals[n] = NULL;
+
+	/* expand_dbname = 1 lets "dbname" carry a whole conninfo string or URI */
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+		const char *msg = conn ? PQerrorMessage(conn) : "out of memory";
+
+		log_error("could not connect to the database: %.*s",
+			  (int) strcspn(msg, "\n"), msg);
+		log_hint("check database.conninfo in the config file, or PGHOST and PGDATABASE, and that the server is running");
+		PQfinish(conn);
+		return NULL;
+	}
+	PQsetNoticeProcessor(conn, notice_processor, NULL);
+	return conn;
+}
+
+void
+db_log_error(PGconn *conn, const PGresult *res, const char *what)
+{
+	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+
+	if (msg == NULL) {
+		msg = PQerrorMessage(conn);
+		log_error("%s failed: %.*s", what, (int) strcspn(msg, "\n"), msg);
+		return;
+	}
+	log_error("%s failed: %s", what, msg);
+	if (detail)
+		log_detail("%s", detail);
+	if (hint)
+		log_hint("%s", hint);
+}
+
+PGresult *
+db_exec(PGconn *conn, const char *what, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return res;
+	db_log_error(conn, res, what);
+	PQclear(res);
+	return NULL;
+}
+
+int
+db_command(PGconn *conn, const char *what, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res = db_exec(conn, what, sql, nparams, params);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+char *
+db_expand(PGconn *conn, const kvp_config *cfg, const char *tmpl)
+{
+	char *src = PQescapeIdentifier(conn, cfg->db_source_schema, strlen(cfg->db_source_schema));
+	char *state = PQescapeIdentifier(conn, cfg->db_state_schema, strlen(cfg->db_state_schema));
+	const char *p = tmpl;
+	strbuf sb;
+
+	sb_init(&sb);
+	while (*p) {
+		if (strncmp(p, "@src@", 5) == 0) {
+			sb_puts(&sb, src ? src : "\"kvp_src\"");
+			p += 5;
+		} else if (strncmp(p, "@state@", 7) == 0) {
+			sb_puts(&sb, state ? state : "\"kvpscan\"");
+			p += 7;
+		} else {
+			sb_putc(&sb, *p++);
+		}
+	}
+	PQfreemem(src);
+	PQfreemem(state);
+	return sb_steal(&sb);
+}
+
+int
+db_begin(PGconn *conn)
+{
+	return db_command(conn, "begin transaction", "BEGIN", 0, NULL);
+}
+
+int
+db_commit(PGconn *conn)
+{
+	return db_command(conn, "commit", "COMMIT", 0, NULL);
+}
+
+int
+db_rollback(PGconn *conn)
+{
+	return db_command(conn, "rollback", "ROLLBACK", 0, NULL);
+}
+
+int
+db_today(PGconn *conn, const kvp_config *cfg, char out[11])
+{
+	const char *params[1] = {cfg->dmn_timezone};
+	PGresult *res = db_exec(conn, "computing today's date",
+				"SELECT to_char((now() AT TIME ZONE $1)::date, 'YYYY-MM-DD')",
+				1, params);
+
+	if (res == NULL)
+		return -1;
+	snprintf(out, 11, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}

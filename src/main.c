@@ -1,0 +1,186 @@
+/* main.c - kvpscan: command line, configuration and dispatch */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "conf.h"
+#include "log.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG SYSCONFDIR "/kvpscan/kvpscan.conf"
+
+static const struct command {
+	const char *name;
+	kvp_cmd_fn fn;
+	const char *summary;
+} commands[] = {
+	{"check-config", cmd_check_config, "validate the configuration file and exit"},
+	{"migrate", cmd_migrate, "create or upgrade kvpscan's own schema"},
+	{"demo-data", cmd_demo_data, "fill the source schema with generated demo data"},
+	{"scan", cmd_scan, "identify and flag KVP candidates"},
+	{"explain", cmd_explain, "show for one case why it is or is not flagged"},
+	{"data-quality", cmd_data_quality, "list source rows that break the contract"},
+};
+
+static void
+usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out,
+		"kvpscan finds long-term social-assistance recipients who have not been\n"
+		"informed about or assessed for the qualification programme (KVP).\n\n"
+		"Usage: kvpscan [-c FILE] [-v] COMMAND [OPTIONS]\n\n"
+		"Commands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out,
+		"\nGlobal options (anywhere on the line):\n"
+		"  -c, --config FILE  configuration file (default %s)\n"
+		"  -v, --verbose      log debugging output\n"
+		"  -V, --version      print the version and exit\n"
+		"  -h, --help         print this help; 'kvpscan COMMAND --help' for a command\n\n"
+		"Exit status: 0 success, 1 runtime failure, 2 usage or configuration error.\n"
+		"See kvpscan(8) and kvpscan.conf(5).\n", DEFAULT_CONFIG);
+}
+
+bool
+cmd_wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Take the global options out of argv wherever they stand, so a command's
+ * own getopt never sees them.  Returns -1 on a usage error.
+ */
+static int
+take_global_options(int *argcp, char **argv, kvp_ctx *ctx, bool *version)
+{
+	int argc = *argcp, i, j = 1;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0) {
+			while (i < argc)
+				argv[j++] = argv[i++];
+			break;
+		}
+		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "kvpscan: option %s needs a file name\n", a);
+				return -1;
+			}
+			ctx->config_path = argv[++i];
+			ctx->config_explicit = true;
+		} else if (strncmp(a, "--config=", 9) == 0) {
+			ctx->config_path = a + 9;
+			ctx->config_explicit = true;
+		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+			ctx->verbose = true;
+		} else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+			*version = true;
+		} else {
+			argv[j++] = argv[i];
+		}
+	}
+	argv[j] = NULL;
+	*argcp = j;
+	return 0;
+}
+
+static enum log_level
+level_from_name(const char *name)
+{
+	static const char *const names[] = {"error", "warning", "notice", "info", "debug"};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(names[i], name) == 0)
+			return (enum log_level) i;
+	return KVP_LOG_INFO;
+}
+
+/* Log to syslog under systemd or when asked to; to stderr when run by hand. */
+static void
+setup_logging(const kvp_ctx *ctx)
+{
+	const kvp_config *cfg = &ctx->cfg;
+	bool use_syslog;
+	int facility = log_facility_from_name(cfg->log_facility);
+	enum log_level level = level_from_name(cfg->log_level);
+
+	if (strcmp(cfg->log_destination, "syslog") == 0)
+		use_syslog = true;
+	else if (strcmp(cfg->log_destination, "stderr") == 0)
+		use_syslog = false;
+	else
+		use_syslog = getenv("INVOCATION_ID") != NULL || !isatty(STDERR_FILENO);
+	if (ctx->verbose)
+		level = KVP_LOG_DEBUG;
+	log_setup(cfg->log_ident, use_syslog, facility < 0 ? LOG_DAEMON : facility, level);
+}
+
+int
+main(int argc, char **argv)
+{
+	kvp_ctx ctx;
+	const struct command *cmd = NULL;
+	bool version = false;
+	size_t i;
+	int rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	log_setup("kvpscan", false, LOG_DAEMON, KVP_LOG_INFO);
+	if (take_global_options(&argc, argv, &ctx, &version) < 0)
+		return KVP_EXIT_USAGE;
+	if (version) {
+		printf("kvpscan %s\n", PACKAGE_VERSION);
+		return KVP_EXIT_OK;
+	}
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0
+	    || strcmp(argv[1], "help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? KVP_EXIT_USAGE : KVP_EXIT_OK;
+	}
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(commands[i].name, argv[1]) == 0)
+			cmd = &commands[i];
+	if (cmd == NULL) {
+		fprintf(stderr, "kvpscan: unknown command \"%s\"\n", argv[1]);
+		fprintf(stderr, "HINT: run \"kvpscan --help\" for the list of commands\n");
+		return KVP_EXIT_USAGE;
+	}
+
+	conf_defaults(&ctx.cfg);
+	if (!ctx.config_explicit && access(DEFAULT_CONFIG, F_OK) == 0)
+		ctx.config_path = DEFAULT_CONFIG;
+	if (ctx.config_path && !cmd_wants_help(argc - 1, argv + 1)) {
+		if (conf_load(&ctx.cfg, ctx.config_path) < 0)
+			return KVP_EXIT_USAGE;
+	}
+	setup_logging(&ctx);
+
+	optind = 1;
+	opterr = 1;
+	rc = cmd->fn(argc - 1, argv + 1, &ctx);
+	conf_free(&ctx.cfg);
+	return rc;
+}
