@@ -28,6 +28,7 @@ static const struct command {
 	{"scan", cmd_scan, "identify and flag KVP candidates"},
 	{"explain", cmd_explain, "show for one case why it is or is not flagged"},
 	{"data-quality", cmd_data_quality, "list source rows that break the contract"},
+	{"test-delivery", cmd_test_delivery, "send a test message through a delivery channel"},
 };
 
 static void

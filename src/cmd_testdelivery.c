@@ -1,0 +1,121 @@
+/* cmd_testdelivery.c - "kvpscan test-delivery": send test messages through a channel */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "deliver_email.h"
+#include "deliver_spool.h"
+#include "deliver_webhook.h"
+#include "log.h"
+
+static void
+testdelivery_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: kvpscan test-delivery --channel webhook|email|spool [OPTIONS]\n\n"
+		"Send test messages that hold no personal data through one channel, as\n"
+		"configured, to check a webhook endpoint, a mail relay or a spool directory.\n\n"
+		"Options:\n"
+		"  --channel NAME   webhook, email or spool (required)\n"
+		"  --to RECIPIENT   email address, or webhook URL (default webhook.url)\n"
+		"  --count N        how many messages (default 1, at most 100000)\n"
+		"  --id PREFIX      delivery id prefix (default test-<time>-<pid>)\n\n"
+		"Prints one line per message: id, result (ok, retry, failed), status, error.\n"
+		"Exit status 0 when every message was accepted, 1 otherwise.\n");
+}
+
+int
+cmd_test_delivery(int argc, char **argv, kvp_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{"channel", required_argument, NULL, 'C'},
+		{"to", required_argument, NULL, 't'},
+		{"count", required_argument, NULL, 'n'},
+		{"id", required_argument, NULL, 'i'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	const char *channel = NULL, *to = NULL;
+	char prefix[64];
+	int64_t count = 1;
+	kvp_message *msgs = NULL;
+	char **ids = NULL;
+	int c, rc = KVP_EXIT_FAILURE, setup;
+	size_t i, n, okcount = 0;
+	static const char *const names[] = {"pending", "ok", "retry", "failed"};
+	const char *json = "{\"type\":\"kvpscan.test\",\"version\":1,\"message\":\"test delivery from kvpscan, no personal data\"}";
+	const char *text = "Dette er en testmelding fra kvpscan. Den inneholder ingen personopplysninger.\n"
+			   "This is a test message from kvpscan: æøå ÆØÅ.\n";
+	const char *html = "<!DOCTYPE html><html><body><p>Dette er en testmelding fra kvpscan "
+			   "(æøå ÆØÅ). Den inneholder ingen personopplysninger.</p></body></html>";
+
+	snprintf(prefix, sizeof(prefix), "test-%ld-%ld", (long) time(NULL), (long) getpid());
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'C': channel = optarg; break;
+		case 't': to = optarg; break;
+		case 'n':
+			if (parse_int64(optarg, 1, 100000, &count) < 0) {
+				log_error("invalid value for --count: \"%s\"", optarg);
+				log_hint("give a whole number from 1 to 100000");
+				return KVP_EXIT_USAGE;
+			}
+			break;
+		case 'i': snprintf(prefix, sizeof(prefix), "%s", optarg); break;
+		case 'h': testdelivery_usage(stdout); return KVP_EXIT_OK;
+		default: testdelivery_usage(stderr); return KVP_EXIT_USAGE;
+		}
+	}
+	if (channel == NULL || (strcmp(channel, "webhook") && strcmp(channel, "email") && strcmp(channel, "spool"))) {
+		log_error("--channel must be webhook, email or spool");
+		return KVP_EXIT_USAGE;
+	}
+	if (strcmp(channel, "email") == 0 && to == NULL) {
+		log_error("--to is required for the email channel");
+		return KVP_EXIT_USAGE;
+	}
+
+	n = (size_t) count;
+	msgs = xcalloc(n, sizeof(*msgs));
+	ids = xcalloc(n, sizeof(*ids));
+	for (i = 0; i < n; i++) {
+		ids[i] = n == 1 ? xstrdup(prefix) : xasprintf("%s-%zu", prefix, i + 1);
+		msgs[i].id = ids[i];
+		msgs[i].recipient = to;
+		msgs[i].subject = "kvpscan: testmelding / test message";
+		msgs[i].text_body = text;
+		msgs[i].html_body = html;
+		msgs[i].json_body = json;
+		msgs[i].retry_after = -1;
+	}
+	if (strcmp(channel, "webhook") == 0)
+		setup = webhook_send_batch(&ctx->cfg, msgs, n);
+	else if (strcmp(channel, "email") == 0)
+		setup = email_send_batch(&ctx->cfg, msgs, n);
+	else
+		setup = spool_write_batch(&ctx->cfg, msgs, n);
+	if (setup < 0)
+		goto cleanup;
+	for (i = 0; i < n; i++) {
+		printf("%s %s %d %s\n", msgs[i].id, names[msgs[i].result], msgs[i].status,
+		       msgs[i].error[0] ? msgs[i].error : "-");
+		if (msgs[i].result == KVP_SEND_OK)
+			okcount++;
+	}
+	rc = okcount == n ? KVP_EXIT_OK : KVP_EXIT_FAILURE;
+	if (rc != KVP_EXIT_OK)
+		log_error("%zu of %zu test messages were not accepted", n - okcount, n);
+
+cleanup:
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	free(msgs);
+	return rc;
+}
