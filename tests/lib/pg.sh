@@ -34,11 +34,11 @@ pg_start() {
 	chmod 755 "$PG_DIR"
 	mkdir -p "$PG_DIR/sock"
 	# initdb once per build tree and copy: it is the slow part
-	cache=${top_builddir:-.}/tests/tmp
-	tmpl=$cache/pgtemplate
+	cache=${KVP_PG_CACHE:-${TMPDIR:-/tmp}/kvpscan-pgcache-$(id -u)}
+	tmpl=$cache/template-$(basename "$(dirname "$PG_BINDIR")")
 	if [ ! -f "$tmpl/PG_VERSION" ]; then
 		mkdir -p "$cache"
-		local t=$cache/pgtemplate.$$
+		local t=$tmpl.$$
 		mkdir -p "$t" && chmod 755 "$cache" && pg__owner "$t"
 		pg__as "$PG_BINDIR/initdb" -D "$t" -U postgres -A trust -E UTF8 \
 			--locale=C.UTF-8 --no-sync >"$cache/initdb.log" 2>&1 || {
