@@ -1,9 +1,1380 @@
-/* conf.c - placeholder until the option table lands */
+/* conf.c - kvpscan's configuration: one table of keys, loaded with libconfig */
 #include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
 #include "conf.h"
-void conf_defaults(kvp_config *cfg) { memset(cfg, 0, sizeof(*cfg)); cfg->log_ident = xstrdup("kvpscan"); cfg->log_facility = xstrdup("daemon"); cfg->log_level = xstrdup("info"); cfg->log_destination = xstrdup("auto"); cfg->db_conninfo = xstrdup(""); cfg->db_password_file = xstrdup(""); cfg->db_source_schema = xstrdup("kvp_src"); cfg->db_state_schema = xstrdup("kvpscan"); cfg->db_connect_timeout = 10; cfg->dmn_timezone = xstrdup("Europe/Oslo"); }
-int conf_load(kvp_config *cfg, const char *path) { (void) path; conf_free(cfg); return -1; }
-void conf_free(kvp_config *cfg) { free(cfg->log_ident); free(cfg->log_facility); free(cfg->log_level); free(cfg->log_destination); free(cfg->db_conninfo); free(cfg->db_password_file); free(cfg->db_source_schema); free(cfg->db_state_schema); free(cfg->dmn_timezone); }
-char *secret_read(const char *path, const char *credname, bool *failed) { (void) path; (void) credname; *failed = false; return NULL; }
+#include "log.h"
+
+#define SECRET_MAX_SIZE 65536
+
+enum opt_type {
+	OPT_STRING,     /* char *, optionally checked by a validator */
+	OPT_INT,        /* int in [min, max] */
+	OPT_BOOL,       /* bool */
+	OPT_DOUBLE,     /* double in [min, max] */
+	OPT_ENUM,       /* char *, one of allowed[] */
+	OPT_CODES,      /* kvp_strlist of upper-case codes */
+	OPT_SECRET      /* char *: path of a secret file, checked at load */
+};
+
+/* A string validator: true when v is acceptable. */
+typedef bool (*str_check_fn)(const char *v);
+
+typedef struct opt {
+	const char *name;               /* dotted: "group.key" */
+	enum opt_type type;
+	size_t off;                     /* offsetof(kvp_config, field) */
+	const char *def_str;            /* string/enum/secret; codes comma-separated */
+	double def_num;                 /* int, bool (0/1), double */
+	double min, max;                /* int and double */
+	const char *const *allowed;     /* enum: NULL-terminated */
+	str_check_fn check;             /* string: validator or NULL */
+	const char *check_what;         /* string: what the validator wants */
+	const char *cred;               /* secret: systemd credential name */
+	bool reload;                    /* SIGHUP may change it */
+	const char *doc;                /* one line */
+} opt;
+
+/* ---------------------------------------------------------------- validators */
+
+static bool
+check_nonempty(const char *v)
+{
+	return v[0] != '\0';
+}
+
+/* A SQL identifier that needs no quoting: [a-z_][a-z0-9_]*, at most 63 bytes. */
+static bool
+check_sql_ident(const char *v)
+{
+	size_t i, n = strlen(v);
+
+	if (n == 0 || n > 63 || !(islower((unsigned char) v[0]) || v[0] == '_'))
+		return false;
+	for (i = 1; i < n; i++)
+		if (!(islower((unsigned char) v[i]) || isdigit((unsigned char) v[i]) || v[i] == '_'))
+			return false;
+	return true;
+}
+
+/* HH:MM, 00:00..23:59. */
+static bool
+check_hhmm(const char *v)
+{
+	if (strlen(v) != 5 || v[2] != ':' || !isdigit((unsigned char) v[0])
+	    || !isdigit((unsigned char) v[1]) || !isdigit((unsigned char) v[3])
+	    || !isdigit((unsigned char) v[4]))
+		return false;
+	return (v[0] - '0') * 10 + (v[1] - '0') < 24 && v[3] < '6';
+}
+
+/* An IANA zone name like Europe/Oslo or UTC: safe to pass to PostgreSQL. */
+static bool
+check_timezone(const char *v)
+{
+	size_t i;
+
+	if (v[0] == '\0' || v[0] == '/' || strstr(v, "..") != NULL || strlen(v) > 64)
+		return false;
+	for (i = 0; v[i]; i++)
+		if (!isalnum((unsigned char) v[i]) && strchr("/_+-", v[i]) == NULL)
+			return false;
+	return true;
+}
+
+static bool
+has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* "" or an http(s) URL with a host. */
+static bool
+check_http_url(const char *v)
+{
+	const char *rest;
+
+	if (v[0] == '\0')
+		return true;
+	if (has_prefix(v, "https://"))
+		rest = v + 8;
+	else if (has_prefix(v, "http://"))
+		rest = v + 7;
+	else
+		return false;
+	return rest[0] != '\0' && rest[0] != '/' && strpbrk(v, " \t\r\n") == NULL;
+}
+
+static bool
+check_smtp_url(const char *v)
+{
+	const char *rest;
+
+	if (has_prefix(v, "smtps://"))
+		rest = v + 8;
+	else if (has_prefix(v, "smtp://"))
+		rest = v + 7;
+	else
+		return false;
+	return rest[0] != '\0' && rest[0] != '/' && strpbrk(v, " \t\r\n") == NULL;
+}
+
+/* A plain mail address: something@something, no spaces or angle brackets. */
+static bool
+check_email(const char *v)
+{
+	const char *at = strchr(v, '@');
+
+	return at != NULL && at != v && at[1] != '\0' && strchr(at + 1, '@') == NULL
+	       && strpbrk(v, " \t\r\n<>,;\"") == NULL;
+}
+
+static bool
+check_email_or_empty(const char *v)
+{
+	return v[0] == '\0' || check_email(v);
+}
+
+/* An upper-case code: [A-Z][A-Z0-9_]*. */
+static bool
+valid_code(const char *v)
+{
+	size_t i;
+
+	if (!isupper((unsigned char) v[0]))
+		return false;
+	for (i = 1; v[i]; i++)
+		if (!isupper((unsigned char) v[i]) && !isdigit((unsigned char) v[i]) && v[i] != '_')
+			return false;
+	return i <= 64;
+}
+
+/* ---------------------------------------------------------------- the table */
+
+static const char *const v_facility[] = {"daemon", "user", "local0", "local1", "local2", "local3",
+					  "local4", "local5", "local6", "local7", NULL};
+static const char *const v_level[] = {"error", "warning", "notice", "info", "debug", NULL};
+static const char *const v_destination[] = {"auto", "syslog", "stderr", NULL};
+static const char *const v_send[] = {"new", "all_open", NULL};
+static const char *const v_channel[] = {"webhook", "email", "spool", NULL};
+static const char *const v_starttls[] = {"required", "off", NULL};
+static const char *const v_report_day[] = {"monday", "tuesday", "wednesday", "thursday", "friday",
+					    "saturday", "sunday", "daily", "monthly", NULL};
+
+#define OFF(f) offsetof(kvp_config, f)
+#define K_STR(n_, f, d, chk, what, rl, doc_) \
+	{.name = n_, .type = OPT_STRING, .off = OFF(f), .def_str = d, .check = chk, \
+	 .check_what = what, .reload = rl, .doc = doc_}
+#define K_INT(n_, f, d, lo, hi, rl, doc_) \
+	{.name = n_, .type = OPT_INT, .off = OFF(f), .def_num = d, .min = lo, .max = hi, \
+	 .reload = rl, .doc = doc_}
+#define K_DBL(n_, f, d, lo, hi, rl, doc_) \
+	{.name = n_, .type = OPT_DOUBLE, .off = OFF(f), .def_num = d, .min = lo, .max = hi, \
+	 .reload = rl, .doc = doc_}
+#define K_BOOL(n_, f, d, rl, doc_) \
+	{.name = n_, .type = OPT_BOOL, .off = OFF(f), .def_num = d, .reload = rl, .doc = doc_}
+#define K_ENUM(n_, f, d, vals, rl, doc_) \
+	{.name = n_, .type = OPT_ENUM, .off = OFF(f), .def_str = d, .allowed = vals, \
+	 .reload = rl, .doc = doc_}
+#define K_CODES(n_, f, d, rl, doc_) \
+	{.name = n_, .type = OPT_CODES, .off = OFF(f), .def_str = d, .reload = rl, .doc = doc_}
+#define K_SECRET(n_, f, credname, rl, doc_) \
+	{.name = n_, .type = OPT_SECRET, .off = OFF(f), .def_str = "", .cred = credname, \
+	 .reload = rl, .doc = doc_}
+
+#define W_NONEMPTY "a non-empty string"
+#define W_IDENT "a SQL identifier: lower-case letters, digits and underscores, not starting with a digit, at most 63 characters"
+#define W_HHMM "a time of day as HH:MM, from 00:00 to 23:59"
+
+static const opt opts[] = {
+	K_STR("log.ident", log_ident, "kvpscan", check_nonempty, W_NONEMPTY, false,
+	      "program name in syslog"),
+	K_ENUM("log.facility", log_facility, "daemon", v_facility, false,
+	       "syslog facility"),
+	K_ENUM("log.level", log_level, "info", v_level, true,
+	       "lowest level of message logged"),
+	K_ENUM("log.destination", log_destination, "auto", v_destination, false,
+	       "where messages go; auto: syslog under systemd or without a terminal, else stderr"),
+
+	K_STR("database.conninfo", db_conninfo, "", NULL, NULL, false,
+	      "libpq connection string or URI; empty uses the PG* environment"),
+	K_SECRET("database.password_file", db_password_file, "db_password", false,
+		 "file holding the database password; empty: none, or libpq's own ~/.pgpass"),
+	K_STR("database.source_schema", db_source_schema, "kvp_src", check_sql_ident, W_IDENT, false,
+	      "schema holding the municipality's source views (read only)"),
+	K_STR("database.state_schema", db_state_schema, "kvpscan", check_sql_ident, W_IDENT, false,
+	      "schema holding kvpscan's own tables"),
+	K_INT("database.connect_timeout", db_connect_timeout, 10, 1, 3600, false,
+	      "seconds to wait for a connection"),
+	K_INT("database.statement_timeout", db_statement_timeout, 0, 0, 86400, false,
+	      "seconds a statement may run; 0: no limit"),
+
+	K_INT("identification.window_months", id_window_months, 12, 1, 120, true,
+	      "months, ending with the as-of month, in which assistance is counted"),
+	K_INT("identification.long_term_more_than", id_long_term_more_than, 4, 0, 120, true,
+	      "LONG_TERM when the months with assistance in the window are more than this"),
+	K_BOOL("identification.consecutive", id_consecutive, 0, true,
+	       "count only consecutive months ending with the as-of month"),
+	K_CODES("identification.payment_kinds", id_payment_kinds, "", true,
+		"payment kinds that count as assistance; empty: every kind"),
+	K_INT("identification.min_age", id_min_age, 18, 0, 120, true,
+	      "lowest age in years for working age"),
+	K_INT("identification.max_age", id_max_age, 66, 0, 120, true,
+	      "highest age in years for working age"),
+	K_CODES("identification.special_needs_groups", id_special_needs_groups,
+		"SPESIELT_TILPASSET_INNSATS", true,
+		"innsatsgrupper that make a person SPECIAL_NEEDS"),
+	K_CODES("identification.excluded_benefits", id_excluded_benefits, "AAP,UFORETRYGD", true,
+		"running benefits that exclude a person (EXCLUDED_BENEFIT)"),
+	K_INT("identification.informed_valid_days", id_informed_valid_days, 365, 1, 3650, true,
+	      "days an INFORMED event counts; older: NOT_INFORMED"),
+	K_INT("identification.assessed_valid_days", id_assessed_valid_days, 365, 1, 3650, true,
+	      "days an ASSESSED or REJECTED event counts; older: NOT_ASSESSED"),
+	K_BOOL("identification.exclude_previous_participation", id_exclude_previous_participation, 0,
+	       true, "exclude anyone who has ever taken part in KVP (RIGHT_USED), the pre-2019 rule"),
+
+	K_DBL("participation.min_hours", part_min_hours, 37.5, 0, 168, true,
+	      "planned hours per week a programme should have"),
+	K_INT("participation.max_duration_months", part_max_duration_months, 24, 1, 120, true,
+	      "months a participation may last"),
+
+	K_ENUM("delivery.send", del_send, "all_open", v_send, true,
+	       "new: only items not delivered before; all_open: every open item each time"),
+	K_INT("delivery.max_attempts", del_max_attempts, 20, 1, 1000, true,
+	      "attempts before a delivery is marked dead"),
+	K_INT("delivery.backoff_initial", del_backoff_initial, 60, 1, 86400, true,
+	      "seconds before the first retry; doubles each attempt"),
+	K_INT("delivery.backoff_max", del_backoff_max, 21600, 1, 604800, true,
+	      "longest wait in seconds between retries"),
+	K_INT("delivery.concurrency", del_concurrency, 8, 1, 64, true,
+	      "deliveries sent in parallel"),
+	K_ENUM("delivery.channel", del_channel, "spool", v_channel, true,
+	       "how worklists go out"),
+
+	K_STR("webhook.url", wh_url, "", check_http_url, "empty or an http(s):// URL", true,
+	      "URL the worklists are POSTed to"),
+	K_SECRET("webhook.secret_file", wh_secret_file, "webhook_secret", true,
+		 "file holding the signing secret (whsec_...)"),
+	K_SECRET("webhook.secret_previous_file", wh_secret_previous_file, "webhook_secret_previous",
+		 true, "file holding the previous signing secret during a rotation; empty: none"),
+	K_STR("webhook.ca_file", wh_ca_file, "", NULL, NULL, true,
+	      "CA bundle to verify the server with; empty: the system's"),
+	K_BOOL("webhook.verify_tls", wh_verify_tls, 1, true,
+	       "verify the server's certificate and name"),
+	K_BOOL("webhook.allow_insecure_http", wh_allow_insecure_http, 0, true,
+	       "allow a plain http:// URL (testing only)"),
+	K_INT("webhook.connect_timeout", wh_connect_timeout, 10, 1, 300, true,
+	      "seconds to wait for a connection"),
+	K_INT("webhook.timeout", wh_timeout, 30, 1, 3600, true,
+	      "seconds a whole request may take"),
+
+	K_STR("email.smtp_url", mail_smtp_url, "smtp://localhost:25", check_smtp_url,
+	      "an smtp:// or smtps:// URL with a host", true, "mail server"),
+	K_STR("email.from", mail_from, "kvpscan@localhost", check_email, "a mail address", true,
+	      "sender address"),
+	K_STR("email.username", mail_username, "", NULL, NULL, true,
+	      "SMTP user name; empty: no authentication"),
+	K_SECRET("email.password_file", mail_password_file, "smtp_password", true,
+		 "file holding the SMTP password"),
+	K_ENUM("email.starttls", mail_starttls, "required", v_starttls, true,
+	       "required: refuse to send over smtp:// without STARTTLS; off: plain text (testing only)"),
+	K_STR("email.ca_file", mail_ca_file, "", NULL, NULL, true,
+	      "CA bundle to verify the server with; empty: the system's"),
+	K_BOOL("email.verify_tls", mail_verify_tls, 1, true,
+	       "verify the server's certificate and name"),
+	K_INT("email.timeout", mail_timeout, 60, 1, 3600, true,
+	      "seconds one message may take"),
+
+	K_STR("spool.directory", spool_directory, "/var/spool/kvpscan", check_nonempty, W_NONEMPTY,
+	      true, "directory the spool channel writes worklist files to"),
+
+	K_STR("daemon.scan_at", dmn_scan_at, "02:30", check_hhmm, W_HHMM, true,
+	      "time of day of the daily scan"),
+	K_ENUM("daemon.report_day", dmn_report_day, "monday", v_report_day, true,
+	       "when the office report goes out: a weekday, daily, or monthly (the 1st)"),
+	K_STR("daemon.report_at", dmn_report_at, "07:00", check_hhmm, W_HHMM, true,
+	      "time of day of the report"),
+	K_BOOL("daemon.catch_up", dmn_catch_up, 1, true,
+	       "run a missed scan at start-up"),
+	K_STR("daemon.timezone", dmn_timezone, "Europe/Oslo", check_timezone,
+	      "a time zone name such as Europe/Oslo or UTC", false,
+	      "time zone of scan_at, report_at and the as-of date"),
+	K_STR("daemon.metrics_file", dmn_metrics_file, "", NULL, NULL, true,
+	      "file to write Prometheus metrics to after each run; empty: none"),
+	K_INT("daemon.retry_interval", dmn_retry_interval, 300, 1, 86400, true,
+	      "seconds between passes over deliveries due for a retry"),
+
+	K_INT("report.escalate_after_days", rep_escalate_after_days, 30, 1, 3650, true,
+	      "days an item may stay open before it is escalated to the office leader"),
+	K_STR("report.municipality_email", rep_municipality_email, "", check_email_or_empty,
+	      "empty or a mail address", true,
+	      "where the municipality-wide summary goes; empty: nowhere"),
+	K_BOOL("report.webhook", rep_webhook, 0, true,
+	       "also send reports to the webhook"),
+};
+
+#define NOPTS ((int) ARRAY_SIZE(opts))
+
+/* ---------------------------------------------------------------- field access */
+
+static char **
+f_str(kvp_config *cfg, const opt *o)
+{
+	return (char **) ((char *) cfg + o->off);
+}
+
+static int *
+f_int(kvp_config *cfg, const opt *o)
+{
+	return (int *) ((char *) cfg + o->off);
+}
+
+static bool *
+f_bool(kvp_config *cfg, const opt *o)
+{
+	return (bool *) ((char *) cfg + o->off);
+}
+
+static double *
+f_dbl(kvp_config *cfg, const opt *o)
+{
+	return (double *) ((char *) cfg + o->off);
+}
+
+static kvp_strlist *
+f_list(kvp_config *cfg, const opt *o)
+{
+	return (kvp_strlist *) ((char *) cfg + o->off);
+}
+
+#define CF(cfg) ((kvp_config *) (cfg))
+
+static bool
+is_string_type(enum opt_type t)
+{
+	return t == OPT_STRING || t == OPT_ENUM || t == OPT_SECRET;
+}
+
+static void
+strlist_free(kvp_strlist *l)
+{
+	int i;
+
+	for (i = 0; i < l->count; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->count = 0;
+}
+
+static void
+strlist_add(kvp_strlist *l, const char *s)
+{
+	l->items = xrealloc(l->items, (size_t) (l->count + 1) * sizeof(char *));
+	l->items[l->count++] = xstrdup(s);
+}
+
+static bool
+strlist_has(const kvp_strlist *l, const char *s)
+{
+	int i;
+
+	for (i = 0; i < l->count; i++)
+		if (strcmp(l->items[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* Free what one key's field owns. */
+static void
+opt_free(kvp_config *cfg, const opt *o)
+{
+	if (is_string_type(o->type)) {
+		free(*f_str(cfg, o));
+		*f_str(cfg, o) = NULL;
+	} else if (o->type == OPT_CODES) {
+		strlist_free(f_list(cfg, o));
+	}
+}
+
+/* Set one key to its default (the field must hold nothing). */
+static void
+opt_default(kvp_config *cfg, const opt *o)
+{
+	const char *p, *comma;
+	char code[128];
+
+	switch (o->type) {
+	case OPT_STRING:
+	case OPT_ENUM:
+	case OPT_SECRET:
+		*f_str(cfg, o) = xstrdup(o->def_str);
+		break;
+	case OPT_INT:
+		*f_int(cfg, o) = (int) o->def_num;
+		break;
+	case OPT_BOOL:
+		*f_bool(cfg, o) = o->def_num != 0;
+		break;
+	case OPT_DOUBLE:
+		*f_dbl(cfg, o) = o->def_num;
+		break;
+	case OPT_CODES:
+		f_list(cfg, o)->items = NULL;
+		f_list(cfg, o)->count = 0;
+		for (p = o->def_str; *p; p = *comma ? comma + 1 : comma) {
+			comma = p + strcspn(p, ",");
+			snprintf(code, sizeof(code), "%.*s", (int) (comma - p), p);
+			strlist_add(f_list(cfg, o), code);
+		}
+		break;
+	}
+}
+
+/* Move one key's value from src to dst (dst's old value freed, src's cleared). */
+static void
+opt_move(kvp_config *dst, kvp_config *src, const opt *o)
+{
+	opt_free(dst, o);
+	switch (o->type) {
+	case OPT_STRING:
+	case OPT_ENUM:
+	case OPT_SECRET:
+		*f_str(dst, o) = *f_str(src, o);
+		*f_str(src, o) = NULL;
+		break;
+	case OPT_INT:
+		*f_int(dst, o) = *f_int(src, o);
+		break;
+	case OPT_BOOL:
+		*f_bool(dst, o) = *f_bool(src, o);
+		break;
+	case OPT_DOUBLE:
+		*f_dbl(dst, o) = *f_dbl(src, o);
+		break;
+	case OPT_CODES:
+		*f_list(dst, o) = *f_list(src, o);
+		f_list(src, o)->items = NULL;
+		f_list(src, o)->count = 0;
+		break;
+	}
+}
+
+static bool
+opt_equal(const kvp_config *a, const kvp_config *b, const opt *o)
+{
+	const kvp_strlist *la, *lb;
+	int i;
+
+	switch (o->type) {
+	case OPT_STRING:
+	case OPT_ENUM:
+	case OPT_SECRET:
+		return strcmp(*f_str(CF(a), o), *f_str(CF(b), o)) == 0;
+	case OPT_INT:
+		return *f_int(CF(a), o) == *f_int(CF(b), o);
+	case OPT_BOOL:
+		return *f_bool(CF(a), o) == *f_bool(CF(b), o);
+	case OPT_DOUBLE:
+		return *f_dbl(CF(a), o) == *f_dbl(CF(b), o);
+	case OPT_CODES:
+		la = f_list(CF(a), o);
+		lb = f_list(CF(b), o);
+		if (la->count != lb->count)
+			return false;
+		for (i = 0; i < la->count; i++)
+			if (strcmp(la->items[i], lb->items[i]) != 0)
+				return false;
+		return true;
+	}
+	return false;
+}
+
+/* Append s as a libconfig string literal. */
+static void
+sb_quote(strbuf *sb, const char *s)
+{
+	sb_putc(sb, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char) *s;
+
+		if (c == '"' || c == '\\') {
+			sb_putc(sb, '\\');
+			sb_putc(sb, (char) c);
+		} else if (c == '\n') {
+			sb_puts(sb, "\\n");
+		} else if (c == '\t') {
+			sb_puts(sb, "\\t");
+		} else if (c == '\r') {
+			sb_puts(sb, "\\r");
+		} else if (c < 0x20 || c == 0x7f) {
+			sb_printf(sb, "\\x%02x", c);
+		} else {
+			sb_putc(sb, (char) c);
+		}
+	}
+	sb_putc(sb, '"');
+}
+
+static void
+sb_double(strbuf *sb, double v)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%.17g", v);
+	/* shortest form that reads back the same */
+	for (int prec = 1; prec < 17; prec++) {
+		char tmp[64];
+
+		snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
+		if (strtod(tmp, NULL) == v) {
+			snprintf(buf, sizeof(buf), "%s", tmp);
+			break;
+		}
+	}
+	sb_puts(sb, buf);
+	if (strpbrk(buf, ".eEn") == NULL)
+		sb_puts(sb, ".0");
+}
+
+/* Append one key's value in libconfig syntax; sorted lists when canonical. */
+static void
+opt_format(strbuf *sb, const kvp_config *cfg, const opt *o, bool canonical)
+{
+	const kvp_strlist *l;
+	int i;
+
+	switch (o->type) {
+	case OPT_STRING:
+	case OPT_ENUM:
+	case OPT_SECRET:
+		sb_quote(sb, *f_str(CF(cfg), o));
+		break;
+	case OPT_INT:
+		sb_printf(sb, "%d", *f_int(CF(cfg), o));
+		break;
+	case OPT_BOOL:
+		sb_puts(sb, *f_bool(CF(cfg), o) ? "true" : "false");
+		break;
+	case OPT_DOUBLE:
+		sb_double(sb, *f_dbl(CF(cfg), o));
+		break;
+	case OPT_CODES:
+		l = f_list(CF(cfg), o);
+		if (canonical && l->count > 1) {
+			char **sorted = xmalloc((size_t) l->count * sizeof(char *));
+			int j;
+
+			memcpy(sorted, l->items, (size_t) l->count * sizeof(char *));
+			for (i = 1; i < l->count; i++) {	/* insertion sort: lists are short */
+				char *x = sorted[i];
+
+				for (j = i; j > 0 && strcmp(sorted[j - 1], x) > 0; j--)
+					sorted[j] = sorted[j - 1];
+				sorted[j] = x;
+			}
+			sb_putc(sb, '[');
+			for (i = 0; i < l->count; i++) {
+				sb_puts(sb, i ? ", " : " ");
+				sb_quote(sb, sorted[i]);
+			}
+			sb_puts(sb, " ]");
+			free(sorted);
+			break;
+		}
+		sb_putc(sb, '[');
+		for (i = 0; i < l->count; i++) {
+			sb_puts(sb, i ? ", " : " ");
+			sb_quote(sb, l->items[i]);
+		}
+		sb_puts(sb, " ]");
+		break;
+	}
+}
+
+/* ---------------------------------------------------------------- lookup helpers */
+
+static const opt *
+opt_find(const char *name)
+{
+	int i;
+
+	for (i = 0; i < NOPTS; i++)
+		if (strcmp(opts[i].name, name) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+/* Length of the group part of o's name. */
+static size_t
+group_len(const opt *o)
+{
+	return (size_t) (strchr(o->name, '.') - o->name);
+}
+
+static bool
+group_known(const char *group)
+{
+	int i;
+
+	for (i = 0; i < NOPTS; i++)
+		if (strlen(group) == group_len(&opts[i])
+		    && strncmp(opts[i].name, group, group_len(&opts[i])) == 0)
+			return true;
+	return false;
+}
+
+/* Levenshtein distance, for "did you mean". */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, *row, result;
+
+	row = xmalloc((lb + 1) * sizeof(size_t));
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t up = row[j], best;
+
+			best = diag + (a[i - 1] == b[j - 1] ? 0 : 1);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	result = row[lb];
+	free(row);
+	return result;
+}
+
+/* The known key closest to name, or NULL if none is close. */
+static const char *
+closest_key(const char *name)
+{
+	const char *best = NULL, *leaf = strrchr(name, '.');
+	size_t bestd = 4, d;
+	int i;
+
+	for (i = 0; i < NOPTS; i++) {
+		d = edit_distance(name, opts[i].name);
+		if (d < bestd) {
+			bestd = d;
+			best = opts[i].name;
+		}
+	}
+	if (best == NULL && leaf != NULL) {
+		/* the right key in the wrong group */
+		for (i = 0; i < NOPTS; i++)
+			if (strcmp(strrchr(opts[i].name, '.'), leaf) == 0)
+				return opts[i].name;
+	}
+	return best;
+}
+
+/* The key whose name after the dot is leaf, or NULL. */
+static const char *
+key_with_leaf(const char *leaf)
+{
+	int i;
+
+	for (i = 0; i < NOPTS; i++)
+		if (strcmp(strchr(opts[i].name, '.') + 1, leaf) == 0)
+			return opts[i].name;
+	return NULL;
+}
+
+/* The group name closest to name (at most 2 edits), or NULL; static storage. */
+static const char *
+closest_group(const char *name)
+{
+	static char best[64];
+	size_t bestd = 3, d;
+	int i;
+
+	best[0] = '\0';
+	for (i = 0; i < NOPTS; i++) {
+		char g[64];
+
+		snprintf(g, sizeof(g), "%.*s", (int) group_len(&opts[i]), opts[i].name);
+		d = edit_distance(name, g);
+		if (d < bestd && (d == 1 || d * 4 <= strlen(name))) {
+			bestd = d;
+			snprintf(best, sizeof(best), "%s", g);
+		}
+	}
+	return best[0] ? best : NULL;
+}
+
+static void
+hint_groups(void)
+{
+	strbuf sb;
+	int i;
+
+	sb_init(&sb);
+	for (i = 0; i < NOPTS; i++) {
+		if (i > 0 && group_len(&opts[i]) == group_len(&opts[i - 1])
+		    && strncmp(opts[i].name, opts[i - 1].name, group_len(&opts[i])) == 0)
+			continue;
+		sb_printf(&sb, "%s%.*s", sb.len ? ", " : "", (int) group_len(&opts[i]), opts[i].name);
+	}
+	log_hint("the groups are: %s", sb_str(&sb));
+	sb_free(&sb);
+}
+
+static void
+hint_allowed(const opt *o)
+{
+	strbuf sb;
+	int i;
+
+	sb_init(&sb);
+	for (i = 0; o->allowed[i]; i++)
+		sb_printf(&sb, "%s%s", i ? ", " : "", o->allowed[i]);
+	log_hint("the allowed values are: %s", sb_str(&sb));
+	sb_free(&sb);
+}
+
+static const char *
+leaf_name(const opt *o)
+{
+	return o->name + group_len(o) + 1;
+}
+
+static const char *
+type_name(int ctype)
+{
+	switch (ctype) {
+	case CONFIG_TYPE_GROUP: return "a group";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64: return "an integer";
+	case CONFIG_TYPE_FLOAT: return "a decimal number";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL: return "a boolean";
+	case CONFIG_TYPE_ARRAY:
+	case CONFIG_TYPE_LIST: return "a list";
+	default: return "a value";
+	}
+}
+
+/* Log that setting has the wrong type for o, with an example of the right one. */
+static void
+wrong_type(const opt *o, const config_setting_t *s, const char *file, int line)
+{
+	static const char *const want[] = {
+		[OPT_STRING] = "a string", [OPT_INT] = "an integer", [OPT_BOOL] = "a boolean",
+		[OPT_DOUBLE] = "a number", [OPT_ENUM] = "a string", [OPT_CODES] = "a list of strings",
+		[OPT_SECRET] = "a string (a file name)",
+	};
+	kvp_config tmp;
+	strbuf sb;
+
+	log_error("%s:%d: \"%s\" must be %s, not %s", file, line, o->name, want[o->type],
+		  type_name(config_setting_type(s)));
+	memset(&tmp, 0, sizeof(tmp));
+	opt_default(&tmp, o);
+	sb_init(&sb);
+	opt_format(&sb, &tmp, o, false);
+	if (o->type == OPT_BOOL)
+		log_hint("write true or false without quotes, e.g. %s = %s;", leaf_name(o), sb_str(&sb));
+	else if (o->type == OPT_CODES)
+		log_hint("write a list of quoted codes, e.g. %s = [ \"AAP\", \"UFORETRYGD\" ];", leaf_name(o));
+	else if (is_string_type(o->type))
+		log_hint("put the value in double quotes, e.g. %s = %s;", leaf_name(o),
+			 o->def_str[0] ? sb_str(&sb) : "\"...\"");
+	else
+		log_hint("write a number without quotes, e.g. %s = %s;", leaf_name(o), sb_str(&sb));
+	opt_free(&tmp, o);
+	sb_free(&sb);
+}
+
+static void
+out_of_range(const opt *o, const char *value, const char *file, int line)
+{
+	log_error("%s:%d: value %s for \"%s\" is out of range", file, line, value, o->name);
+	if (o->type == OPT_INT)
+		log_hint("use a whole number from %.0f to %.0f", o->min, o->max);
+	else
+		log_hint("use a number from %g to %g", o->min, o->max);
+}
+
+/* ---------------------------------------------------------------- secrets */
+
+/*
+ * Open and check one secret; read it when out is not NULL.  where is a
+ * "FILE:LINE: " prefix for messages (or "").  0 on success, -1 logged.
+ */
+static int
+secret_fetch(const char *path, const char *credname, const char *where, const char *keyname,
+	     char **out)
+{
+	const char *credir = getenv("CREDENTIALS_DIRECTORY");
+	char *credpath = NULL, *data = NULL;
+	const char *use;
+	struct stat st;
+	bool from_cred = false;
+	size_t len = 0;
+	ssize_t n;
+	int fd = -1, rc = -1;
+
+	if (out)
+		*out = NULL;
+	if (credir && credir[0] && credname) {
+		credpath = xasprintf("%s/%s", credir, credname);
+		if (access(credpath, F_OK) == 0)
+			from_cred = true;
+	}
+	if (from_cred) {
+		use = credpath;
+	} else if (path == NULL || path[0] == '\0') {
+		rc = 0;
+		goto done;
+	} else {
+		use = path;
+	}
+
+	fd = open(use, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		log_error("%scould not open secret file \"%s\"%s%s: %s", where, use,
+			  keyname ? " for " : "", keyname ? keyname : "", strerror(errno));
+		if (!from_cred)
+			log_hint("create it with the secret on one line and chmod 600, or set the key to \"\"");
+		goto done;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_error("%ssecret file \"%s\" is not a regular file", where, use);
+		goto done;
+	}
+	if (!from_cred && (st.st_mode & 077) != 0) {
+		log_error("%ssecret file \"%s\" is accessible by group or others", where, use);
+		log_detail("its permissions are %04o", (unsigned) (st.st_mode & 07777));
+		log_hint("chmod 600 %s", use);
+		goto done;
+	}
+	if (st.st_size > SECRET_MAX_SIZE) {
+		log_error("%ssecret file \"%s\" is too large", where, use);
+		log_hint("the file must hold only the secret, on one line");
+		goto done;
+	}
+	if (out == NULL) {
+		rc = 0;
+		goto done;
+	}
+	data = xmalloc((size_t) SECRET_MAX_SIZE + 1);
+	for (;;) {
+		n = read(fd, data + len, (size_t) SECRET_MAX_SIZE - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			log_error("%scould not read secret file \"%s\": %s", where, use, strerror(errno));
+			goto done;
+		}
+		if (n == 0 || len + (size_t) n >= SECRET_MAX_SIZE)
+			break;
+		len += (size_t) n;
+	}
+	data[len] = '\0';
+	if (strlen(data) != len) {
+		log_error("%ssecret file \"%s\" holds a NUL byte", where, use);
+		goto done;
+	}
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		data[--len] = '\0';
+	if (len == 0) {
+		log_error("%ssecret file \"%s\" is empty", where, use);
+		log_hint("write the secret on one line into the file");
+		goto done;
+	}
+	*out = data;
+	data = NULL;
+	rc = 0;
+done:
+	if (fd >= 0)
+		close(fd);
+	if (data) {
+		explicit_bzero(data, (size_t) SECRET_MAX_SIZE + 1);
+		free(data);
+	}
+	free(credpath);
+	return rc;
+}
+
+char *
+secret_read(const char *path, const char *credname, bool *failed)
+{
+	char *secret = NULL;
+
+	*failed = secret_fetch(path, credname, "", NULL, &secret) < 0;
+	return secret;
+}
+
+/* ---------------------------------------------------------------- loading */
+
+/* Apply one setting to cfg; 0 or -1 with the error logged. */
+static int
+apply_setting(kvp_config *cfg, const opt *o, const config_setting_t *s, const char *file, int line)
+{
+	int ctype = config_setting_type(s);
+	char num[64];
+	const char *str;
+	long long iv;
+	double dv;
+	int i, n;
+
+	switch (o->type) {
+	case OPT_STRING:
+	case OPT_ENUM:
+	case OPT_SECRET:
+		if (ctype != CONFIG_TYPE_STRING) {
+			wrong_type(o, s, file, line);
+			return -1;
+		}
+		str = config_setting_get_string(s);
+		if (o->type == OPT_ENUM) {
+			for (i = 0; o->allowed[i]; i++)
+				if (strcmp(o->allowed[i], str) == 0)
+					break;
+			if (o->allowed[i] == NULL) {
+				log_error("%s:%d: invalid value \"%s\" for \"%s\"", file, line, str, o->name);
+				hint_allowed(o);
+				return -1;
+			}
+		} else if (o->check && !o->check(str)) {
+			log_error("%s:%d: invalid value \"%s\" for \"%s\"", file, line, str, o->name);
+			log_hint("it must be %s", o->check_what);
+			return -1;
+		}
+		free(*f_str(cfg, o));
+		*f_str(cfg, o) = xstrdup(str);
+		return 0;
+	case OPT_INT:
+		if (ctype != CONFIG_TYPE_INT && ctype != CONFIG_TYPE_INT64) {
+			wrong_type(o, s, file, line);
+			return -1;
+		}
+		iv = config_setting_get_int64(s);
+		if ((double) iv < o->min || (double) iv > o->max) {
+			snprintf(num, sizeof(num), "%lld", iv);
+			out_of_range(o, num, file, line);
+			return -1;
+		}
+		*f_int(cfg, o) = (int) iv;
+		return 0;
+	case OPT_DOUBLE:
+		if (ctype == CONFIG_TYPE_FLOAT)
+			dv = config_setting_get_float(s);
+		else if (ctype == CONFIG_TYPE_INT || ctype == CONFIG_TYPE_INT64)
+			dv = (double) config_setting_get_int64(s);
+		else {
+			wrong_type(o, s, file, line);
+			return -1;
+		}
+		if (!isfinite(dv) || dv < o->min || dv > o->max) {
+			snprintf(num, sizeof(num), "%g", dv);
+			out_of_range(o, num, file, line);
+			return -1;
+		}
+		*f_dbl(cfg, o) = dv;
+		return 0;
+	case OPT_BOOL:
+		if (ctype != CONFIG_TYPE_BOOL) {
+			wrong_type(o, s, file, line);
+			return -1;
+		}
+		*f_bool(cfg, o) = config_setting_get_bool(s) != 0;
+		return 0;
+	case OPT_CODES:
+		if (ctype != CONFIG_TYPE_ARRAY && ctype != CONFIG_TYPE_LIST) {
+			wrong_type(o, s, file, line);
+			return -1;
+		}
+		n = config_setting_length(s);
+		for (i = 0; i < n; i++) {
+			const config_setting_t *e = config_setting_get_elem(s, (unsigned) i);
+
+			if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+				wrong_type(o, s, file, line);
+				return -1;
+			}
+		}
+		strlist_free(f_list(cfg, o));
+		for (i = 0; i < n; i++) {
+			str = config_setting_get_string(config_setting_get_elem(s, (unsigned) i));
+			if (!valid_code(str)) {
+				log_error("%s:%d: invalid code \"%s\" in \"%s\"", file, line, str, o->name);
+				log_hint("codes are upper-case letters, digits and underscores, e.g. \"AAP\"");
+				return -1;
+			}
+			if (strlist_has(f_list(cfg, o), str)) {
+				log_error("%s:%d: code \"%s\" appears twice in \"%s\"", file, line, str, o->name);
+				log_hint("list each code once");
+				return -1;
+			}
+			strlist_add(f_list(cfg, o), str);
+		}
+		return 0;
+	}
+	return -1;
+}
+
+/* The line a key was set on (lines[]), or of the other key, for cross-key messages. */
+static int
+line_of(const int *lines, const char *a, const char *b)
+{
+	const opt *oa = opt_find(a), *ob = opt_find(b);
+	int la = oa ? lines[oa - opts] : 0, lb = ob ? lines[ob - opts] : 0;
+
+	return la > lb ? la : lb;
+}
+
+/* Checks that involve more than one key; 0 or -1 (logged). */
+static int
+cross_checks(const kvp_config *cfg, const char *file, const int *lines)
+{
+	int errors = 0;
+
+	if (cfg->id_long_term_more_than >= cfg->id_window_months) {
+		log_error("%s:%d: \"identification.long_term_more_than\" (%d) must be less than "
+			  "\"identification.window_months\" (%d)", file,
+			  line_of(lines, "identification.long_term_more_than", "identification.window_months"),
+			  cfg->id_long_term_more_than, cfg->id_window_months);
+		log_hint("no one can have more months with assistance than the window has months; "
+			 "lower long_term_more_than or widen window_months");
+		errors++;
+	}
+	if (cfg->id_min_age > cfg->id_max_age) {
+		log_error("%s:%d: \"identification.min_age\" (%d) must not be greater than "
+			  "\"identification.max_age\" (%d)", file,
+			  line_of(lines, "identification.min_age", "identification.max_age"),
+			  cfg->id_min_age, cfg->id_max_age);
+		log_hint("working age is from min_age to max_age, both included");
+		errors++;
+	}
+	if (cfg->del_backoff_initial > cfg->del_backoff_max) {
+		log_error("%s:%d: \"delivery.backoff_initial\" (%d) must not be greater than "
+			  "\"delivery.backoff_max\" (%d)", file,
+			  line_of(lines, "delivery.backoff_initial", "delivery.backoff_max"),
+			  cfg->del_backoff_initial, cfg->del_backoff_max);
+		log_hint("raise backoff_max or lower backoff_initial");
+		errors++;
+	}
+	if (strcmp(cfg->db_source_schema, cfg->db_state_schema) == 0) {
+		log_error("%s:%d: \"database.source_schema\" and \"database.state_schema\" are both \"%s\"",
+			  file, line_of(lines, "database.source_schema", "database.state_schema"),
+			  cfg->db_source_schema);
+		log_hint("kvpscan only reads the source schema; give its own state another schema");
+		errors++;
+	}
+	if (has_prefix(cfg->wh_url, "http://") && !cfg->wh_allow_insecure_http) {
+		log_error("%s:%d: \"webhook.url\" must use https", file,
+			  line_of(lines, "webhook.url", "webhook.allow_insecure_http"));
+		log_detail("worklists carry personal data and must be encrypted in transit");
+		log_hint("use an https:// URL, or set allow_insecure_http = true for a test server");
+		errors++;
+	}
+	if ((strcmp(cfg->del_channel, "webhook") == 0 || cfg->rep_webhook) && cfg->wh_url[0] == '\0') {
+		log_error("%s:%d: \"webhook.url\" is not set but the webhook is used", file,
+			  line_of(lines, "delivery.channel", "report.webhook"));
+		log_hint("set webhook.url, or choose another delivery.channel");
+		errors++;
+	}
+	if (strcmp(cfg->del_channel, "webhook") == 0 && cfg->wh_secret_file[0] == '\0'
+	    && !(getenv("CREDENTIALS_DIRECTORY") && getenv("CREDENTIALS_DIRECTORY")[0])) {
+		log_error("%s:%d: \"webhook.secret_file\" is not set but delivery.channel is \"webhook\"",
+			  file, line_of(lines, "delivery.channel", "webhook.secret_file"));
+		log_hint("webhook messages are signed: put the secret in a file (chmod 600) and set webhook.secret_file, "
+			 "or pass it as the systemd credential webhook_secret");
+		errors++;
+	}
+	return errors ? -1 : 0;
+}
+
+/* Check every configured secret file now, so check-config finds problems. */
+static int
+check_secrets(const kvp_config *cfg, const char *file, const int *lines)
+{
+	int i, errors = 0;
+
+	for (i = 0; i < NOPTS; i++) {
+		const opt *o = &opts[i];
+		char *where;
+
+		if (o->type != OPT_SECRET)
+			continue;
+		where = lines[i] ? xasprintf("%s:%d: ", file, lines[i]) : xasprintf("%s: ", file);
+		if (secret_fetch(*f_str(CF(cfg), o), o->cred, where, o->name, NULL) < 0)
+			errors++;
+		free(where);
+	}
+	return errors ? -1 : 0;
+}
+
+/* Walk the parsed file and apply every setting; returns the number of errors. */
+static int
+apply_file(kvp_config *cfg, config_t *lc, const char *path, int *lines)
+{
+	config_setting_t *root = config_root_setting(lc);
+	int g, k, ng, nk, errors = 0;
+	char name[256];
+
+	ng = config_setting_length(root);
+	for (g = 0; g < ng; g++) {
+		config_setting_t *grp = config_setting_get_elem(root, (unsigned) g);
+		const char *gname = config_setting_name(grp);
+		const char *gfile = config_setting_source_file(grp);
+		int gline = config_setting_source_line(grp);
+
+		if (gfile == NULL)
+			gfile = path;
+		if (!group_known(gname)) {
+			const char *near;
+
+			if (config_setting_type(grp) == CONFIG_TYPE_GROUP) {
+				log_error("%s:%d: unknown group \"%s\"", gfile, gline, gname);
+				near = closest_group(gname);
+				if (near)
+					log_hint("did you mean \"%s\"?", near);
+				else
+					hint_groups();
+			} else {
+				log_error("%s:%d: unknown key \"%s\"", gfile, gline, gname);
+				near = key_with_leaf(gname);
+				if (near)
+					log_hint("did you mean \"%s\"? every key belongs inside its group, "
+						 "e.g. %.*s = { %s = ...; };", near,
+						 (int) (strchr(near, '.') - near), near, gname);
+				else
+					hint_groups();
+			}
+			errors++;
+			continue;
+		}
+		if (config_setting_type(grp) != CONFIG_TYPE_GROUP) {
+			log_error("%s:%d: \"%s\" must be a group, not %s", gfile, gline, gname,
+				  type_name(config_setting_type(grp)));
+			log_hint("write it as %s = { key = value; ... };", gname);
+			errors++;
+			continue;
+		}
+		nk = config_setting_length(grp);
+		for (k = 0; k < nk; k++) {
+			config_setting_t *s = config_setting_get_elem(grp, (unsigned) k);
+			const char *sfile = config_setting_source_file(s);
+			int sline = config_setting_source_line(s);
+			const opt *o;
+
+			if (sfile == NULL)
+				sfile = path;
+			snprintf(name, sizeof(name), "%s.%s", gname, config_setting_name(s));
+			o = opt_find(name);
+			if (o == NULL) {
+				const char *near = closest_key(name);
+
+				log_error("%s:%d: unknown key \"%s\"", sfile, sline, name);
+				if (near)
+					log_hint("did you mean \"%s\"?", near);
+				else
+					log_hint("remove it; see kvpscan.conf(5) for the keys of group \"%s\"", gname);
+				errors++;
+				continue;
+			}
+			if (apply_setting(cfg, o, s, sfile, sline) < 0)
+				errors++;
+			else
+				lines[o - opts] = sline;
+		}
+	}
+	return errors;
+}
+
+void
+conf_defaults(kvp_config *cfg)
+{
+	int i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < NOPTS; i++)
+		opt_default(cfg, &opts[i]);
+}
+
+int
+conf_load(kvp_config *cfg, const char *path)
+{
+	config_t lc;
+	FILE *fp = NULL;
+	char *dir = NULL, *slash;
+	int lines[ARRAY_SIZE(opts)];
+	int errors = 0, rc = -1;
+
+	memset(lines, 0, sizeof(lines));
+	config_init(&lc);
+	fp = fopen(path, "r");
+	if (fp == NULL) {
+		log_error("could not open configuration file \"%s\": %s", path, strerror(errno));
+		log_hint("give an existing file with -c FILE, or run without one to use the defaults");
+		goto done;
+	}
+	dir = xstrdup(path);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		config_set_include_dir(&lc, dir[0] ? dir : "/");
+	}
+	if (config_read(&lc, fp) != CONFIG_TRUE) {
+		const char *efile = config_error_file(&lc);
+
+		log_error("%s:%d: %s", efile ? efile : path, config_error_line(&lc),
+			  config_error_text(&lc));
+		if (config_error_type(&lc) == CONFIG_ERR_PARSE)
+			log_hint("write each setting as name = value; inside its group, strings in double quotes; "
+				 "see kvpscan.conf(5)");
+		goto done;
+	}
+	errors = apply_file(cfg, &lc, path, lines);
+	if (errors == 0 && cross_checks(cfg, path, lines) < 0)
+		errors++;
+	if (errors == 0 && check_secrets(cfg, path, lines) < 0)
+		errors++;
+	if (errors > 0)
+		goto done;
+	free(cfg->source_file);
+	cfg->source_file = xstrdup(path);
+	rc = 0;
+done:
+	if (fp)
+		fclose(fp);
+	config_destroy(&lc);
+	free(dir);
+	if (rc < 0)
+		conf_free(cfg);
+	return rc;
+}
+
+void
+conf_free(kvp_config *cfg)
+{
+	int i;
+
+	for (i = 0; i < NOPTS; i++)
+		opt_free(cfg, &opts[i]);
+	free(cfg->source_file);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+int
+conf_reload(kvp_config *cur, const char *path)
+{
+	kvp_config next;
+	int i, changed = 0;
+
+	conf_defaults(&next);
+	if (conf_load(&next, path) < 0) {
+		log_error("configuration not reloaded, keeping the previous one");
+		return -1;
+	}
+	for (i = 0; i < NOPTS; i++) {
+		const opt *o = &opts[i];
+
+		if (opt_equal(cur, &next, o))
+			continue;
+		if (o->reload) {
+			opt_move(cur, &next, o);
+			changed++;
+		} else {
+			log_warning("changing \"%s\" needs a restart, keeping the old value until then", o->name);
+		}
+	}
+	free(cur->source_file);
+	cur->source_file = next.source_file;
+	next.source_file = NULL;
+	conf_free(&next);
+	log_info("configuration reloaded from \"%s\": %d keys changed", path, changed);
+	return 0;
+}
+
+void
+conf_dump(const kvp_config *cfg, FILE *out)
+{
+	strbuf sb;
+	int i;
+
+	sb_init(&sb);
+	sb_printf(&sb, "# kvpscan's effective configuration%s%s\n",
+		  cfg->source_file ? ", from " : " (built-in defaults)",
+		  cfg->source_file ? cfg->source_file : "");
+	for (i = 0; i < NOPTS; i++) {
+		const opt *o = &opts[i];
+		size_t gl = group_len(o);
+
+		if (i == 0 || gl != group_len(&opts[i - 1]) || strncmp(o->name, opts[i - 1].name, gl) != 0)
+			sb_printf(&sb, "\n%.*s = {\n", (int) gl, o->name);
+		sb_printf(&sb, "  # %s\n  %s = ", o->doc, leaf_name(o));
+		opt_format(&sb, cfg, o, false);
+		sb_puts(&sb, ";\n");
+		if (i + 1 == NOPTS || group_len(&opts[i + 1]) != gl || strncmp(o->name, opts[i + 1].name, gl) != 0)
+			sb_puts(&sb, "};\n");
+	}
+	fputs(sb_str(&sb), out);
+	sb_free(&sb);
+}
+
+char *
+conf_fingerprint(const kvp_config *cfg)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	char *result = NULL;
+	strbuf sb;
+	int k;
+
+	sb_init(&sb);
+	for (k = 0; k < NOPTS; k++) {
+		const opt *o = &opts[k];
+
+		if (!has_prefix(o->name, "identification.") && !has_prefix(o->name, "participation."))
+			continue;
+		sb_printf(&sb, "%s=", o->name);
+		opt_format(&sb, cfg, o, true);
+		sb_putc(&sb, '\n');
+	}
+	if (EVP_Digest(sb_str(&sb), sb.len, md, &mdlen, EVP_sha256(), NULL) != 1) {
+		log_error("could not compute the configuration fingerprint");
+		goto done;
+	}
+	result = xmalloc(mdlen * 2 + 1);
+	for (i = 0; i < mdlen; i++) {
+		result[2 * i] = hex[md[i] >> 4];
+		result[2 * i + 1] = hex[md[i] & 15];
+	}
+	result[2 * mdlen] = '\0';
+done:
+	sb_free(&sb);
+	return result;
+}
+
+const char *
+conf_key_name(int i)
+{
+	return i >= 0 && i < NOPTS ? opts[i].name : NULL;
+}
