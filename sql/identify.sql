@@ -1,1 +1,152 @@
--- placeholder
+-- identify.sql - the identification rules (docs/identification.md), set-based
+--
+-- One pass over @src@.payment: payments are grouped by person into a bit mask
+-- of the months with assistance in the window (bit k = k-th month from the
+-- window's first month), so the month count is the mask's popcount and the
+-- consecutive option is a check on the mask.  The other tables are read only
+-- for the persons in scope.  Anything dated after the as-of date is ignored.
+--
+-- Parameters:
+--   $1  date    as-of date D
+--   $2  int     window months (1..62)
+--   $3  int     LONG_TERM when months > this
+--   $4  bool    consecutive: the longest run of months must be > $3 as well
+--   $5  text[]  payment kinds that count; empty: every kind
+--   $6  int     minimum age (inclusive)
+--   $7  int     maximum age (inclusive)
+--   $8  text[]  innsatsgrupper that make SPECIAL_NEEDS
+--   $9  text[]  benefits that exclude (EXCLUDED_BENEFIT) while running on D
+--   $10 int     NOT_INFORMED unless INFORMED within D - $10 days .. D
+--   $11 int     NOT_ASSESSED unless ASSESSED/REJECTED within D - $11 days .. D
+--   $12 bool    exclude_previous_participation (RIGHT_USED)
+--   $13 int     rows: 0 flagged candidates, 1 and excluded persons, 2 all in scope
+--   $14 text    one person_id only (explain), NULL for everyone
+--
+-- Columns: person_id, case_ref, office_id, veileder_id (NULL: the office's
+-- fallback), routed_to_fallback, reasons, flags, months, excluded, protection,
+-- long_term, special_needs, recipients (persons with >= 1 month in the window,
+-- the same on every row).  reasons, flags and excluded are '+'-joined codes in
+-- a fixed order ('' when none).  Sorted by office_id, veileder_id (NULL last),
+-- case_ref in byte order.
+WITH win AS (
+    SELECT (date_trunc('month', $1::date) + interval '1 month')::date AS win_end,
+           (date_trunc('month', $1::date) + interval '1 month'
+                - make_interval(months => $2::int))::date AS win_start
+), pm AS (
+    SELECT pay.person_id,
+           bit_or(1::bigint << ((extract(year FROM pay.period_month)::int * 12
+                                 + extract(month FROM pay.period_month)::int)
+                                - (extract(year FROM w.win_start)::int * 12
+                                   + extract(month FROM w.win_start)::int))) AS mask
+      FROM @src@.payment pay, win w
+     WHERE pay.period_month >= w.win_start
+       AND pay.period_month < w.win_end
+       AND pay.amount > 0
+       AND (cardinality($5::text[]) = 0 OR pay.kind = ANY ($5::text[]))
+       AND ($14::text IS NULL OR pay.person_id = $14::text)
+     GROUP BY pay.person_id
+), recip AS (
+    SELECT count(*)::int AS n FROM pm
+), ig AS (
+    -- the current innsatsgruppe: latest non-null on or before D, VEDTAK_14A wins a tie
+    SELECT DISTINCT ON (a.person_id) a.person_id, a.innsatsgruppe
+      FROM @src@.assessment a
+     WHERE a.assessed_on <= $1::date
+       AND a.innsatsgruppe IS NOT NULL
+       AND ($14::text IS NULL OR a.person_id = $14::text)
+     ORDER BY a.person_id, a.assessed_on DESC, (a.kind = 'VEDTAK_14A') DESC, a.innsatsgruppe
+), base AS (
+    SELECT p.person_id, p.case_ref, p.office_id, p.veileder_id, p.protection,
+           coalesce(bit_count(pm.mask::bit(64)), 0)::int AS months,
+           coalesce(bit_count(pm.mask::bit(64)), 0) > $3::int
+             AND (NOT $4::bool OR EXISTS (
+                 SELECT 1 FROM generate_series(0, $2::int - ($3::int + 1)) s
+                  WHERE ((pm.mask >> s) & ((1::bigint << ($3::int + 1)) - 1))
+                        = ((1::bigint << ($3::int + 1)) - 1))) AS long_term,
+           coalesce(ig.innsatsgruppe = ANY ($8::text[]), false) AS special_needs
+      FROM @src@.person p
+      LEFT JOIN pm ON pm.person_id = p.person_id
+      LEFT JOIN ig ON ig.person_id = p.person_id
+     WHERE (pm.person_id IS NOT NULL OR ig.person_id IS NOT NULL)
+       AND p.birth_date <= $1::date
+       AND extract(year FROM age($1::date, p.birth_date)) BETWEEN $6::int AND $7::int
+       AND ($14::text IS NULL OR p.person_id = $14::text)
+), scope AS (
+    SELECT b.*,
+           concat_ws('+',
+             CASE WHEN EXISTS (
+                 SELECT 1 FROM @src@.participation pa
+                  WHERE pa.person_id = b.person_id
+                    AND pa.start_date <= $1::date
+                    AND (pa.end_date IS NULL OR pa.end_date >= $1::date))
+               THEN 'IN_PROGRAMME' END,
+             CASE WHEN EXISTS (
+                 SELECT 1 FROM @src@.kvp_event e
+                  WHERE e.person_id = b.person_id
+                    AND e.event IN ('APPLIED', 'GRANTED')
+                    AND e.event_date <= $1::date
+                    AND NOT EXISTS (
+                        SELECT 1 FROM @src@.kvp_event r
+                         WHERE r.person_id = e.person_id
+                           AND r.event IN ('REJECTED', 'WITHDRAWN')
+                           AND r.event_date > e.event_date
+                           AND r.event_date <= $1::date)
+                    AND NOT EXISTS (
+                        SELECT 1 FROM @src@.participation pa
+                         WHERE pa.person_id = e.person_id
+                           AND pa.start_date > e.event_date
+                           AND pa.start_date <= $1::date))
+               THEN 'PENDING' END,
+             CASE WHEN EXISTS (
+                 SELECT 1 FROM @src@.benefit bn
+                  WHERE bn.person_id = b.person_id
+                    AND bn.benefit = ANY ($9::text[])
+                    AND bn.from_date <= $1::date
+                    AND (bn.to_date IS NULL OR bn.to_date >= $1::date))
+               THEN 'EXCLUDED_BENEFIT' END,
+             CASE WHEN $12::bool AND EXISTS (
+                 SELECT 1 FROM @src@.participation pa
+                  WHERE pa.person_id = b.person_id
+                    AND pa.start_date <= $1::date
+                    AND pa.end_date < $1::date)
+               THEN 'RIGHT_USED' END) AS excluded,
+           concat_ws('+',
+             CASE WHEN NOT EXISTS (
+                 SELECT 1 FROM @src@.kvp_event e
+                  WHERE e.person_id = b.person_id
+                    AND e.event = 'INFORMED'
+                    AND e.event_date BETWEEN $1::date - $10::int AND $1::date)
+               THEN 'NOT_INFORMED' END,
+             CASE WHEN NOT EXISTS (
+                 SELECT 1 FROM @src@.kvp_event e
+                  WHERE e.person_id = b.person_id
+                    AND e.event IN ('ASSESSED', 'REJECTED')
+                    AND e.event_date BETWEEN $1::date - $11::int AND $1::date)
+               THEN 'NOT_ASSESSED' END,
+             CASE WHEN NOT EXISTS (
+                 SELECT 1 FROM @src@.assessment a
+                  WHERE a.person_id = b.person_id
+                    AND a.kind = 'AEV'
+                    AND a.assessed_on <= $1::date)
+               THEN 'AEV_MISSING' END) AS flags
+      FROM base b
+     WHERE b.long_term OR b.special_needs
+)
+SELECT s.person_id, s.case_ref, s.office_id,
+       v.veileder_id,
+       v.veileder_id IS NULL AS routed_to_fallback,
+       concat_ws('+', CASE WHEN s.long_term THEN 'LONG_TERM' END,
+                      CASE WHEN s.special_needs THEN 'SPECIAL_NEEDS' END) AS reasons,
+       s.flags, s.months, s.excluded, s.protection,
+       s.long_term, s.special_needs,
+       (SELECT n FROM recip) AS recipients
+  FROM scope s
+  LEFT JOIN @src@.veileder v
+    ON v.veileder_id = s.veileder_id AND v.active IS TRUE
+ WHERE CASE $13::int
+         WHEN 0 THEN s.excluded = '' AND s.flags <> ''
+         WHEN 1 THEN (s.excluded = '' AND s.flags <> '') OR s.excluded <> ''
+         ELSE true
+       END
+ ORDER BY s.office_id COLLATE "C", v.veileder_id COLLATE "C" NULLS LAST,
+          s.case_ref COLLATE "C", s.person_id COLLATE "C"
