@@ -1,6 +1,598 @@
-/* deliver_webhook.c - placeholder */
+/* deliver_webhook.c - the webhook channel: Standard Webhooks signed HTTPS POSTs through curl multi */
 #include "config.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "deliver_webhook.h"
-int webhook_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n) { (void) cfg; for (size_t i = 0; i < n; i++) kvp_message_set_result(&msgs[i], KVP_SEND_RETRY, 0, "not implemented"); return -1; }
-char *webhook_sign(const char *secret, const char *id, long timestamp, const char *body, size_t body_len) { (void) secret; (void) id; (void) timestamp; (void) body; (void) body_len; return NULL; }
+#include "log.h"
+
+#define WH_SECRET_PREFIX "whsec_"
+#define WH_MAX_SECRET_LEN 1024          /* base64 characters after the prefix */
+#define WH_DEFAULT_CONCURRENCY 4
+#define WH_DEFAULT_CONNECT_TIMEOUT 10
+#define WH_DEFAULT_TIMEOUT 30
+#define WH_MAX_RETRY_AFTER (86400L * 366) /* longer requests are clamped to this */
+#define WH_MAX_ID_LEN 200
+
+/* One transfer slot: a running POST and what it needs until it ends. */
+typedef struct wh_xfer {
+	CURL *easy;
+	struct curl_slist *headers;
+	kvp_message *msg;
+	char *signature;
+	long retry_after;
+	char errbuf[CURL_ERROR_SIZE];
+} wh_xfer;
+
+/* What the whole batch needs: the decoded keys and the transfer options. */
+typedef struct wh_batch {
+	const kvp_config *cfg;
+	unsigned char *key[2];      /* current and previous secret, decoded */
+	size_t key_len[2];
+	int nkeys;
+	long connect_timeout;
+	long timeout;
+	size_t tls_verify_failures;
+} wh_batch;
+
+/*
+ * Decode a "whsec_<base64>" secret into a new key buffer (caller frees with
+ * OPENSSL_clear_free).  Returns -1 if the prefix or base64 is malformed.
+ */
+static int
+wh_decode_secret(const char *secret, unsigned char **key_out, size_t *len_out)
+{
+	const char *b64;
+	char *padded = NULL;
+	unsigned char *key = NULL;
+	size_t len, plen = 0, pad = 0;
+	int dec, rc = -1;
+
+	*key_out = NULL;
+	*len_out = 0;
+	if (secret == NULL || strncmp(secret, WH_SECRET_PREFIX, strlen(WH_SECRET_PREFIX)) != 0)
+		goto cleanup;
+	b64 = secret + strlen(WH_SECRET_PREFIX);
+	len = strlen(b64);
+	if (len == 0 || len > WH_MAX_SECRET_LEN || len % 4 == 1)
+		goto cleanup;
+	/* accept unpadded base64 too: EVP_DecodeBlock wants whole quanta */
+	plen = len + (4 - len % 4) % 4;
+	padded = xmalloc(plen + 1);
+	memcpy(padded, b64, len);
+	memset(padded + len, '=', plen - len);
+	padded[plen] = '\0';
+	for (size_t i = 0; i < plen; i++) {
+		unsigned char c = (unsigned char) padded[i];
+
+		if (c == '=') {
+			if (i < plen - 2)
+				goto cleanup;
+			pad++;
+		} else if (pad > 0 || !(isalnum(c) || c == '+' || c == '/')) {
+			goto cleanup;
+		}
+	}
+	key = xmalloc(plen / 4 * 3 + 1);
+	dec = EVP_DecodeBlock(key, (const unsigned char *) padded, (int) plen);
+	if (dec < 0 || (size_t) dec <= pad)
+		goto cleanup;
+	*len_out = (size_t) dec - pad;
+	*key_out = key;
+	key = NULL;
+	rc = 0;
+
+cleanup:
+	if (key) {
+		OPENSSL_cleanse(key, plen / 4 * 3 + 1);
+		free(key);
+	}
+	if (padded) {
+		OPENSSL_cleanse(padded, plen + 1);
+		free(padded);
+	}
+	return rc;
+}
+
+/* "v1," + base64(HMAC-SHA256(key, "id.timestamp.body")); caller frees. */
+static char *
+wh_sign_key(const unsigned char *key, size_t key_len, const char *id, long timestamp,
+	    const char *body, size_t body_len)
+{
+	strbuf content;
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int mac_len = 0;
+	char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
+	char *sig = NULL;
+
+	sb_init(&content);
+	sb_printf(&content, "%s.%ld.", id, timestamp);
+	sb_append(&content, body, body_len);
+	if (HMAC(EVP_sha256(), key, (int) key_len, (const unsigned char *) content.data,
+		 content.len, mac, &mac_len) == NULL)
+		goto cleanup;
+	EVP_EncodeBlock((unsigned char *) b64, mac, (int) mac_len);
+	sig = xasprintf("v1,%s", b64);
+
+cleanup:
+	sb_free(&content);
+	return sig;
+}
+
+char *
+webhook_sign(const char *secret, const char *id, long timestamp,
+	     const char *body, size_t body_len)
+{
+	unsigned char *key = NULL;
+	size_t key_len = 0;
+	char *sig;
+
+	if (id == NULL || body == NULL || wh_decode_secret(secret, &key, &key_len) < 0)
+		return NULL;
+	sig = wh_sign_key(key, key_len, id, timestamp, body, body_len);
+	OPENSSL_cleanse(key, key_len);
+	free(key);
+	return sig;
+}
+
+/* Seconds from a Retry-After value (delta-seconds or HTTP-date); -1 if unparsable. */
+static long
+wh_parse_retry_after(const char *value, time_t now)
+{
+	int64_t secs;
+	time_t when;
+	char buf[128];
+	size_t len;
+
+	while (*value == ' ' || *value == '\t')
+		value++;
+	len = strcspn(value, "\r\n");
+	while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+		len--;
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, value, len);
+	buf[len] = '\0';
+	if (isdigit((unsigned char) buf[0])) {
+		if (strspn(buf, "0123456789") != len)
+			return -1;
+		if (parse_int64(buf, 0, INT64_MAX, &secs) < 0 || secs > WH_MAX_RETRY_AFTER)
+			return WH_MAX_RETRY_AFTER;
+		return (long) secs;
+	}
+	when = curl_getdate(buf, NULL);
+	if (when == (time_t) -1)
+		return -1;
+	if (when <= now)
+		return 0;
+	if (when - now > WH_MAX_RETRY_AFTER)
+		return WH_MAX_RETRY_AFTER;
+	return (long) (when - now);
+}
+
+/* curl header callback: note Retry-After of the final response. */
+static size_t
+wh_header_cb(char *data, size_t size, size_t nitems, void *userdata)
+{
+	wh_xfer *x = userdata;
+	size_t len = size * nitems;
+	static const char name[] = "retry-after:";
+	char line[160];
+
+	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		x->retry_after = -1;    /* a new response (after 100 Continue) */
+		return len;
+	}
+	if (len > strlen(name) && len < sizeof(line) && strncasecmp(data, name, strlen(name)) == 0) {
+		memcpy(line, data + strlen(name), len - strlen(name));
+		line[len - strlen(name)] = '\0';
+		x->retry_after = wh_parse_retry_after(line, time(NULL));
+	}
+	return len;
+}
+
+/* curl write callback: the response body is not needed; discard it. */
+static size_t
+wh_discard_cb(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	(void) data;
+	(void) userdata;
+	return size * nmemb;
+}
+
+/* True when every byte of s may go into an HTTP header value. */
+static bool
+wh_header_safe(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char) *s < 0x21 || (unsigned char) *s > 0x7e)
+			return false;
+	return true;
+}
+
+/*
+ * Check a message before any connection: URL scheme, id and body.  Sets a
+ * permanent result and returns false when it cannot be sent.
+ */
+static bool
+wh_precheck(const wh_batch *b, kvp_message *msg, const char **url_out)
+{
+	const char *url = msg->recipient ? msg->recipient : b->cfg->wh_url;
+
+	if (url == NULL || url[0] == '\0') {
+		kvp_message_set_result(msg, KVP_SEND_PERMANENT, 0, "no webhook url (webhook.url is not set)");
+		return false;
+	}
+	if (strncasecmp(url, "http://", 7) == 0) {
+		if (!b->cfg->wh_allow_insecure_http) {
+			kvp_message_set_result(msg, KVP_SEND_PERMANENT, 0,
+					       "http:// url refused: webhook.allow_insecure_http is off");
+			return false;
+		}
+	} else if (strncasecmp(url, "https://", 8) != 0) {
+		kvp_message_set_result(msg, KVP_SEND_PERMANENT, 0, "webhook url must start with https://");
+		return false;
+	}
+	if (msg->id == NULL || msg->id[0] == '\0' || strlen(msg->id) > WH_MAX_ID_LEN
+	    || !wh_header_safe(msg->id)) {
+		kvp_message_set_result(msg, KVP_SEND_PERMANENT, 0, "invalid message id for webhook-id");
+		return false;
+	}
+	if (msg->json_body == NULL) {
+		kvp_message_set_result(msg, KVP_SEND_PERMANENT, 0, "message has no json body");
+		return false;
+	}
+	*url_out = url;
+	return true;
+}
+
+/* Release a slot's transfer (the easy handle is kept for reuse). */
+static void
+wh_xfer_clear(wh_xfer *x)
+{
+	curl_slist_free_all(x->headers);
+	x->headers = NULL;
+	free(x->signature);
+	x->signature = NULL;
+	x->msg = NULL;
+}
+
+/* Set up slot x to POST msg; returns -1 (result set to retry) on failure. */
+static int
+wh_xfer_start(wh_batch *b, wh_xfer *x, kvp_message *msg, const char *url)
+{
+	const kvp_config *cfg = b->cfg;
+	const char *protocols = cfg->wh_allow_insecure_http ? "https,http" : "https";
+	long ts = (long) time(NULL);
+	size_t body_len = strlen(msg->json_body);
+	strbuf sigs, hdr;
+	char *one;
+	struct curl_slist *tmp;
+	int k, rc = -1;
+	CURL *e = x->easy;
+
+	sb_init(&sigs);
+	sb_init(&hdr);
+	x->msg = msg;
+	x->retry_after = -1;
+	x->errbuf[0] = '\0';
+	for (k = 0; k < b->nkeys; k++) {
+		one = wh_sign_key(b->key[k], b->key_len[k], msg->id, ts, msg->json_body, body_len);
+		if (one == NULL) {
+			kvp_message_set_result(msg, KVP_SEND_RETRY, 0, "could not compute the signature");
+			goto cleanup;
+		}
+		if (k > 0)
+			sb_putc(&sigs, ' ');
+		sb_puts(&sigs, one);
+		free(one);
+	}
+	x->signature = sb_steal(&sigs);
+
+	x->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	sb_printf(&hdr, "webhook-id: %s", msg->id);
+	if (x->headers && (tmp = curl_slist_append(x->headers, sb_str(&hdr))) != NULL)
+		x->headers = tmp;
+	else
+		goto nomem;
+	sb_reset(&hdr);
+	sb_printf(&hdr, "webhook-timestamp: %ld", ts);
+	if ((tmp = curl_slist_append(x->headers, sb_str(&hdr))) == NULL)
+		goto nomem;
+	x->headers = tmp;
+	sb_reset(&hdr);
+	sb_printf(&hdr, "webhook-signature: %s", x->signature);
+	if ((tmp = curl_slist_append(x->headers, sb_str(&hdr))) == NULL)
+		goto nomem;
+	x->headers = tmp;
+	/* no "Expect: 100-continue" round trip for larger bodies */
+	if ((tmp = curl_slist_append(x->headers, "Expect:")) == NULL)
+		goto nomem;
+	x->headers = tmp;
+
+	curl_easy_reset(e);
+	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK
+	    || curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, protocols) != CURLE_OK
+	    || curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, protocols) != CURLE_OK) {
+		kvp_message_set_result(msg, KVP_SEND_PERMANENT, 0, "webhook url rejected by libcurl");
+		goto cleanup;
+	}
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 0L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, msg->json_body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "kvpscan/" PACKAGE_VERSION);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, b->connect_timeout);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, b->timeout);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, b->timeout);
+	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long) CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, cfg->wh_verify_tls ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, cfg->wh_verify_tls ? 2L : 0L);
+	if (cfg->wh_ca_file && cfg->wh_ca_file[0])
+		curl_easy_setopt(e, CURLOPT_CAINFO, cfg->wh_ca_file);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, wh_header_cb);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, wh_discard_cb);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+	rc = 0;
+	goto cleanup;
+
+nomem:
+	kvp_message_set_result(msg, KVP_SEND_RETRY, 0, "out of memory building headers");
+cleanup:
+	sb_free(&sigs);
+	sb_free(&hdr);
+	if (rc < 0)
+		wh_xfer_clear(x);
+	return rc;
+}
+
+/* Map a finished transfer to the message's result. */
+static void
+wh_xfer_finish(wh_batch *b, wh_xfer *x, CURLcode code)
+{
+	kvp_message *msg = x->msg;
+	long status = 0;
+	const char *why = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
+
+	msg->retry_after = x->retry_after;
+	if (code == CURLE_OK) {
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300)
+			kvp_message_set_result(msg, KVP_SEND_OK, (int) status, NULL);
+		else if (status == 408 || status == 429 || status >= 500)
+			kvp_message_set_result(msg, KVP_SEND_RETRY, (int) status, "receiver answered %ld", status);
+		else if (status >= 300 && status < 400)
+			kvp_message_set_result(msg, KVP_SEND_PERMANENT, (int) status,
+					       "receiver answered %ld: redirects are not followed", status);
+		else if (status >= 400)
+			kvp_message_set_result(msg, KVP_SEND_PERMANENT, (int) status, "receiver refused with %ld", status);
+		else
+			kvp_message_set_result(msg, KVP_SEND_RETRY, (int) status, "unexpected status %ld", status);
+		return;
+	}
+	switch (code) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		/* the operator must fix the CA or the URL; not the receiver's refusal */
+		b->tls_verify_failures++;
+		kvp_message_set_result(msg, KVP_SEND_RETRY, 0, "tls certificate verification failed: %s", why);
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		kvp_message_set_result(msg, KVP_SEND_RETRY, 0, "timed out (webhook.timeout %ld s): %s", b->timeout, why);
+		break;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+		kvp_message_set_result(msg, KVP_SEND_PERMANENT, 0, "bad webhook url: %s", why);
+		break;
+	default:
+		kvp_message_set_result(msg, KVP_SEND_RETRY, 0, "%s", why);
+		break;
+	}
+}
+
+/* Read one secret file and add its decoded key; -1 (logged) on error. */
+static int
+wh_load_key(wh_batch *b, const char *path, const char *credname, const char *what)
+{
+	bool failed = false;
+	char *secret = secret_read(path, credname, &failed);
+	int rc = -1;
+
+	if (failed)
+		goto cleanup;
+	if (secret == NULL) {
+		rc = 0;         /* not configured */
+		goto cleanup;
+	}
+	if (wh_decode_secret(secret, &b->key[b->nkeys], &b->key_len[b->nkeys]) < 0) {
+		log_error("the webhook secret in %s is malformed", what);
+		log_hint("a secret is \"whsec_\" followed by base64, e.g. from: openssl rand -base64 32");
+		goto cleanup;
+	}
+	b->nkeys++;
+	rc = 0;
+
+cleanup:
+	if (secret)
+		OPENSSL_cleanse(secret, strlen(secret));
+	free(secret);
+	return rc;
+}
+
+int
+webhook_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
+{
+	wh_batch b;
+	wh_xfer *slots = NULL;
+	wh_xfer **free_slots = NULL;
+	CURLM *multi = NULL;
+	size_t conc, nfree = 0, next = 0, active = 0, i;
+	size_t nok = 0, nretry = 0, nperm = 0;
+	bool curl_inited = false;
+	int rc = -1, k;
+
+	memset(&b, 0, sizeof(b));
+	b.cfg = cfg;
+	if (cfg->wh_secret_file == NULL || cfg->wh_secret_file[0] == '\0') {
+		log_error("webhook.secret_file is not set");
+		log_hint("every webhook is signed: write \"whsec_<base64>\" to a file readable only by kvpscan");
+		goto cleanup;
+	}
+	if (wh_load_key(&b, cfg->wh_secret_file, "webhook_secret", "webhook.secret_file") < 0)
+		goto cleanup;
+	if (b.nkeys == 0) {
+		log_error("could not read the webhook secret");
+		goto cleanup;
+	}
+	if (cfg->wh_secret_previous_file && cfg->wh_secret_previous_file[0]
+	    && wh_load_key(&b, cfg->wh_secret_previous_file, "webhook_secret_previous",
+			   "webhook.secret_previous_file") < 0)
+		goto cleanup;
+
+	b.connect_timeout = cfg->wh_connect_timeout > 0 ? cfg->wh_connect_timeout : WH_DEFAULT_CONNECT_TIMEOUT;
+	b.timeout = cfg->wh_timeout > 0 ? cfg->wh_timeout : WH_DEFAULT_TIMEOUT;
+	conc = cfg->del_concurrency > 0 ? (size_t) cfg->del_concurrency : WH_DEFAULT_CONCURRENCY;
+	if (conc > n)
+		conc = n > 0 ? n : 1;
+	if (!cfg->wh_verify_tls) {
+		log_warning("webhook TLS certificate verification is disabled");
+		log_hint("set webhook.verify_tls = true and webhook.ca_file to the receiver's CA");
+	}
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("could not initialise libcurl");
+		goto cleanup;
+	}
+	curl_inited = true;
+	multi = curl_multi_init();
+	if (multi == NULL) {
+		log_error("could not initialise libcurl");
+		goto cleanup;
+	}
+	curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) conc);
+	slots = xcalloc(conc, sizeof(*slots));
+	free_slots = xcalloc(conc, sizeof(*free_slots));
+	for (i = 0; i < conc; i++) {
+		slots[i].easy = curl_easy_init();
+		if (slots[i].easy == NULL) {
+			log_error("could not initialise libcurl");
+			goto cleanup;
+		}
+		free_slots[nfree++] = &slots[conc - 1 - i];
+	}
+
+	for (i = 0; i < n; i++) {
+		kvp_message_set_result(&msgs[i], KVP_SEND_PENDING, 0, NULL);
+		msgs[i].retry_after = -1;
+	}
+
+	/* like curl's 10-at-a-time.c: keep at most conc transfers running */
+	for (;;) {
+		int still = 0, left = 0;
+		CURLMsg *m;
+
+		while (next < n && nfree > 0) {
+			kvp_message *msg = &msgs[next++];
+			const char *url = NULL;
+			wh_xfer *x;
+
+			if (!wh_precheck(&b, msg, &url))
+				continue;
+			x = free_slots[--nfree];
+			if (wh_xfer_start(&b, x, msg, url) < 0
+			    || curl_multi_add_handle(multi, x->easy) != CURLM_OK) {
+				if (msg->result == KVP_SEND_PENDING)
+					kvp_message_set_result(msg, KVP_SEND_RETRY, 0, "could not start the transfer");
+				wh_xfer_clear(x);
+				free_slots[nfree++] = x;
+				continue;
+			}
+			active++;
+		}
+		if (active == 0)
+			break;
+		if (curl_multi_perform(multi, &still) != CURLM_OK) {
+			log_error("libcurl multi interface failed");
+			break;
+		}
+		while ((m = curl_multi_info_read(multi, &left)) != NULL) {
+			char *priv = NULL;
+			wh_xfer *x;
+
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+			x = (wh_xfer *) priv;
+			wh_xfer_finish(&b, x, m->data.result);
+			curl_multi_remove_handle(multi, x->easy);
+			wh_xfer_clear(x);
+			free_slots[nfree++] = x;
+			active--;
+		}
+		if (still > 0 && active > 0 && (next >= n || nfree == 0))
+			curl_multi_poll(multi, NULL, 0, 1000, NULL);
+	}
+	/* after a multi failure: whatever is still running or queued is retried later */
+	for (i = 0; i < conc; i++) {
+		if (slots[i].msg) {
+			kvp_message_set_result(slots[i].msg, KVP_SEND_RETRY, 0, "transfer aborted");
+			curl_multi_remove_handle(multi, slots[i].easy);
+			wh_xfer_clear(&slots[i]);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		switch (msgs[i].result) {
+		case KVP_SEND_OK: nok++; break;
+		case KVP_SEND_PERMANENT: nperm++; break;
+		case KVP_SEND_PENDING:
+			kvp_message_set_result(&msgs[i], KVP_SEND_RETRY, 0, "not attempted");
+			nretry++;
+			break;
+		default: nretry++; break;
+		}
+	}
+	log_info("webhook batch of %zu: %zu delivered, %zu to retry, %zu failed permanently",
+		 n, nok, nretry, nperm);
+	if (b.tls_verify_failures > 0) {
+		log_warning("%zu webhook deliveries failed TLS certificate verification", b.tls_verify_failures);
+		log_hint("check webhook.ca_file and that the url's host name matches the receiver's certificate");
+	}
+	rc = 0;
+
+cleanup:
+	if (slots) {
+		for (i = 0; i < conc; i++)
+			if (slots[i].easy)
+				curl_easy_cleanup(slots[i].easy);
+	}
+	free(slots);
+	free(free_slots);
+	if (multi)
+		curl_multi_cleanup(multi);
+	if (curl_inited)
+		curl_global_cleanup();
+	for (k = 0; k < b.nkeys; k++) {
+		OPENSSL_cleanse(b.key[k], b.key_len[k]);
+		free(b.key[k]);
+	}
+	return rc;
+}
