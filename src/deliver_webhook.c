@@ -409,6 +409,18 @@ wh_xfer_finish(wh_batch *b, wh_xfer *x, CURLcode code)
 	}
 }
 
+/* A result's name as test-delivery prints it. */
+static const char *
+wh_result_name(enum kvp_send_result r)
+{
+	switch (r) {
+	case KVP_SEND_OK: return "ok";
+	case KVP_SEND_RETRY: return "retry";
+	case KVP_SEND_PERMANENT: return "failed";
+	default: return "pending";
+	}
+}
+
 /* Read one secret file and add its decoded key; -1 (logged) on error. */
 static int
 wh_load_key(wh_batch *b, const char *path, const char *credname, const char *what)
@@ -452,20 +464,18 @@ webhook_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
 
 	memset(&b, 0, sizeof(b));
 	b.cfg = cfg;
-	if (cfg->wh_secret_file == NULL || cfg->wh_secret_file[0] == '\0') {
-		log_error("webhook.secret_file is not set");
-		log_hint("every webhook is signed: write \"whsec_<base64>\" to a file readable only by kvpscan");
-		goto cleanup;
-	}
-	if (wh_load_key(&b, cfg->wh_secret_file, "webhook_secret", "webhook.secret_file") < 0)
+	/* a systemd credential wins over the file; either may be absent */
+	if (wh_load_key(&b, cfg->wh_secret_file ? cfg->wh_secret_file : "", "webhook_secret",
+			"webhook.secret_file") < 0)
 		goto cleanup;
 	if (b.nkeys == 0) {
-		log_error("could not read the webhook secret");
+		log_error("no webhook signing secret is configured");
+		log_hint("every webhook is signed: write \"whsec_<base64>\" to a file (chmod 600) and set "
+			 "webhook.secret_file, or pass the systemd credential webhook_secret");
 		goto cleanup;
 	}
-	if (cfg->wh_secret_previous_file && cfg->wh_secret_previous_file[0]
-	    && wh_load_key(&b, cfg->wh_secret_previous_file, "webhook_secret_previous",
-			   "webhook.secret_previous_file") < 0)
+	if (wh_load_key(&b, cfg->wh_secret_previous_file ? cfg->wh_secret_previous_file : "",
+			"webhook_secret_previous", "webhook.secret_previous_file") < 0)
 		goto cleanup;
 
 	b.connect_timeout = cfg->wh_connect_timeout > 0 ? cfg->wh_connect_timeout : WH_DEFAULT_CONNECT_TIMEOUT;
@@ -543,6 +553,9 @@ webhook_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
 			x = (wh_xfer *) priv;
 			wh_xfer_finish(&b, x, m->data.result);
+			log_debug("webhook %s: %s, status %d, retry after %ld s%s%s", x->msg->id,
+				  wh_result_name(x->msg->result), x->msg->status, x->msg->retry_after,
+				  x->msg->error[0] ? ": " : "", x->msg->error);
 			curl_multi_remove_handle(multi, x->easy);
 			wh_xfer_clear(x);
 			free_slots[nfree++] = x;

@@ -552,6 +552,38 @@ START_TEST(test_setup_errors)
 }
 END_TEST
 
+START_TEST(test_systemd_credential)
+{
+	kvp_config cfg;
+	kvp_message m;
+	char url[96], credpath[160];
+	const peer_req *r;
+	char *want;
+	int64_t ts;
+
+	snprintf(credpath, sizeof(credpath), "%s/webhook_secret", tmpdir);
+	write_secret(credpath, SECRET2);
+	setenv("CREDENTIALS_DIRECTORY", tmpdir, 1);
+	test_config(&cfg);
+	cfg.wh_secret_file = (char *) "";       /* the credential alone is enough */
+	memset(&m, 0, sizeof(m));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/ok", peer.port);
+	m.id = "msg_credential";
+	m.recipient = url;
+	m.json_body = "{}";
+	ck_assert_int_eq(webhook_send_batch(&cfg, &m, 1), 0);
+	unsetenv("CREDENTIALS_DIRECTORY");
+	unlink(credpath);
+	ck_assert_int_eq(m.result, KVP_SEND_OK);
+	r = peer_find("msg_credential");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(parse_int64(r->ts, 0, INT64_MAX, &ts), 0);
+	want = webhook_sign(SECRET2, m.id, (long) ts, "{}", 2);
+	ck_assert_str_eq(r->sig, want);
+	free(want);
+}
+END_TEST
+
 START_TEST(test_batch_all_once)
 {
 	enum { N = 25 };
@@ -600,6 +632,7 @@ webhook_suite(void)
 	tcase_add_test(tn, test_refused_before_connecting);
 	tcase_add_test(tn, test_connection_refused_retry);
 	tcase_add_test(tn, test_setup_errors);
+	tcase_add_test(tn, test_systemd_credential);
 	tcase_add_test(tn, test_batch_all_once);
 	suite_add_tcase(s, tn);
 	return s;
