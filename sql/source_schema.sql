@@ -7,7 +7,14 @@
 --   psql -v ON_ERROR_STOP=1 -f source_schema.sql            (schema kvp_src)
 --   psql -v ON_ERROR_STOP=1 -v src=my_schema -f source_schema.sql
 --
--- The embedded copy in kvpscan replaces @src@ with the configured schema.
+-- The embedded copy in kvpscan (demo-data) replaces @src@ with the configured
+-- schema.  The installed copy is made by the build: lines starting "--psql "
+-- are uncommented and @src@ becomes psql's :"src" (default kvp_src).
+
+--psql \if :{?src}
+--psql \else
+--psql \set src kvp_src
+--psql \endif
 
 CREATE SCHEMA IF NOT EXISTS @src@;
 
