@@ -1,5 +1,563 @@
-/* scan.c - placeholder */
+/* scan.c - "kvpscan scan": identify candidates, print them or store the run */
 #include "config.h"
+
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cmd.h"
-int cmd_scan(int argc, char **argv, kvp_ctx *ctx) { (void) argc; (void) argv; (void) ctx; fprintf(stderr, "kvpscan: not implemented yet\n"); return KVP_EXIT_FAILURE; }
+#include "db.h"
+#include "log.h"
+#include "migrate.h"
+#include "scan.h"
+#include "scan_output.h"
+#include "sqlfiles.h"
+
+char *
+scan_pg_array(const kvp_strlist *list)
+{
+	strbuf sb;
+	int i;
+
+	sb_init(&sb);
+	sb_putc(&sb, '{');
+	for (i = 0; list && i < list->count; i++) {
+		const char *p;
+
+		if (i > 0)
+			sb_putc(&sb, ',');
+		sb_putc(&sb, '"');
+		for (p = list->items[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				sb_putc(&sb, '\\');
+			sb_putc(&sb, *p);
+		}
+		sb_putc(&sb, '"');
+	}
+	sb_putc(&sb, '}');
+	return sb_steal(&sb);
+}
+
+int
+scan_params_init(scan_params *sp, const kvp_config *cfg, const char *as_of,
+		 enum scan_rows rows, const char *person_id)
+{
+	memset(sp, 0, sizeof(*sp));
+	if (cfg->id_window_months < 1 || cfg->id_window_months > 62) {
+		log_error("identification.window_months must be between 1 and 62, not %d",
+			  cfg->id_window_months);
+		return -1;
+	}
+	if (cfg->id_long_term_more_than < 0 || cfg->id_long_term_more_than > 61
+	    || cfg->id_min_age < 0 || cfg->id_max_age < cfg->id_min_age
+	    || cfg->id_informed_valid_days < 0 || cfg->id_assessed_valid_days < 0) {
+		log_error("the identification settings are out of range");
+		log_hint("run \"kvpscan check-config\"");
+		return -1;
+	}
+	snprintf(sp->num[0], sizeof(sp->num[0]), "%d", cfg->id_window_months);
+	snprintf(sp->num[1], sizeof(sp->num[1]), "%d", cfg->id_long_term_more_than);
+	snprintf(sp->num[2], sizeof(sp->num[2]), "%d", cfg->id_min_age);
+	snprintf(sp->num[3], sizeof(sp->num[3]), "%d", cfg->id_max_age);
+	snprintf(sp->num[4], sizeof(sp->num[4]), "%d", cfg->id_informed_valid_days);
+	snprintf(sp->num[5], sizeof(sp->num[5]), "%d", cfg->id_assessed_valid_days);
+	snprintf(sp->num[6], sizeof(sp->num[6]), "%d", (int) rows);
+	sp->arrays[0] = scan_pg_array(&cfg->id_payment_kinds);
+	sp->arrays[1] = scan_pg_array(&cfg->id_special_needs_groups);
+	sp->arrays[2] = scan_pg_array(&cfg->id_excluded_benefits);
+
+	sp->values[0] = as_of;
+	sp->values[1] = sp->num[0];
+	sp->values[2] = sp->num[1];
+	sp->values[3] = cfg->id_consecutive ? "true" : "false";
+	sp->values[4] = sp->arrays[0];
+	sp->values[5] = sp->num[2];
+	sp->values[6] = sp->num[3];
+	sp->values[7] = sp->arrays[1];
+	sp->values[8] = sp->arrays[2];
+	sp->values[9] = sp->num[4];
+	sp->values[10] = sp->num[5];
+	sp->values[11] = cfg->id_exclude_previous_participation ? "true" : "false";
+	sp->values[12] = sp->num[6];
+	sp->values[13] = person_id;
+	return 0;
+}
+
+void
+scan_params_free(scan_params *sp)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(sp->arrays); i++) {
+		free(sp->arrays[i]);
+		sp->arrays[i] = NULL;
+	}
+}
+
+static void
+scan_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: kvpscan scan [--as-of YYYY-MM-DD] [--dry-run] [--format csv|json|table]\n"
+		"                    [--include-excluded]\n\n"
+		"Identify long-term social-assistance recipients and persons with special needs\n"
+		"who should be informed about or assessed for KVP (docs/identification.md).\n\n"
+		"Options:\n"
+		"  --as-of DATE        scan as of this date (default today in Europe/Oslo)\n"
+		"  --dry-run           print the flagged candidates and store nothing\n"
+		"  --format FORMAT     csv (default), json or table, with --dry-run\n"
+		"  --include-excluded  with --dry-run, also list excluded persons and why\n\n"
+		"Without --dry-run the run is stored (kvpscan migrate first): the run, its flagged\n"
+		"candidates and the worklist items, in one transaction; a summary of counts is\n"
+		"printed.  A second run for the same date and settings stores nothing.\n");
+}
+
+/* Stream the identify query to out in single-row mode; 0 or -1 logged. */
+static int
+scan_print(PGconn *conn, const kvp_config *cfg, const char *as_of, enum scan_format fmt,
+	   bool include_excluded)
+{
+	scan_params sp;
+	scan_writer w;
+	PGresult *res = NULL;
+	char *sql = NULL;
+	bool failed = false, started = false;
+	int rc = -1;
+
+	if (scan_params_init(&sp, cfg, as_of,
+			     include_excluded ? SCAN_ROWS_WITH_EXCLUDED : SCAN_ROWS_FLAGGED, NULL) < 0)
+		goto done;
+	sql = db_expand(conn, cfg, sql_get("identify.sql"));
+	if (!PQsendQueryParams(conn, sql, SCAN_NPARAMS, NULL, sp.values, NULL, NULL, 0)
+	    || !PQsetSingleRowMode(conn)) {
+		db_log_error(conn, NULL, "identification query");
+		goto done;
+	}
+	while ((res = PQgetResult(conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(res);
+
+		if (st == PGRES_SINGLE_TUPLE && !failed) {
+			scan_row row;
+
+			if (!started) {
+				scan_writer_begin(&w, stdout, fmt, include_excluded);
+				started = true;
+			}
+			row.case_ref = PQgetvalue(res, 0, SC_CASE_REF);
+			row.office_id = PQgetvalue(res, 0, SC_OFFICE_ID);
+			row.veileder_id = PQgetvalue(res, 0, SC_VEILEDER_ID);
+			row.reasons = PQgetvalue(res, 0, SC_REASONS);
+			row.flags = PQgetvalue(res, 0, SC_FLAGS);
+			row.months = PQgetvalue(res, 0, SC_MONTHS);
+			row.excluded = PQgetvalue(res, 0, SC_EXCLUDED);
+			scan_writer_row(&w, &row);
+		} else if (st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE && !failed) {
+			db_log_error(conn, res, "identification query");
+			failed = true;
+		}
+		PQclear(res);
+	}
+	if (failed)
+		goto done;
+	if (!started)
+		scan_writer_begin(&w, stdout, fmt, include_excluded);
+	if (scan_writer_end(&w) < 0) {
+		log_error("could not write the scan's output");
+		goto done;
+	}
+	log_info("scan as of %s (dry run): %lld flagged candidates", as_of, w.rows);
+	rc = 0;
+done:
+	free(sql);
+	scan_params_free(&sp);
+	return rc;
+}
+
+/* Run one expanded statement; returns the result (caller clears) or NULL logged. */
+static PGresult *
+run_sql(PGconn *conn, const kvp_config *cfg, const char *what, const char *tmpl,
+	int n, const char *const *params)
+{
+	char *sql = db_expand(conn, cfg, tmpl);
+	PGresult *res = db_exec(conn, what, sql, n, params);
+
+	free(sql);
+	return res;
+}
+
+static long long
+ll_value(const PGresult *res, int row, int col)
+{
+	int64_t v = 0;
+
+	if (PQgetisnull(res, row, col) || parse_int64(PQgetvalue(res, row, col), INT64_MIN, INT64_MAX, &v) < 0)
+		return 0;
+	return (long long) v;
+}
+
+/* Result columns of the tmp table, as identify.sql returns them. */
+static const char result_table[] =
+	"CREATE TEMP TABLE kvp_scan_result ("
+	" person_id text, case_ref text, office_id text, veileder_id text,"
+	" routed_to_fallback boolean, reasons text, flags text, months int, excluded text,"
+	" protection text, long_term boolean, special_needs boolean, recipients int"
+	") ON COMMIT DROP";
+
+static const char dq_table[] =
+	"CREATE TEMP TABLE kvp_scan_dq (code text, case_ref text, person_id text, rows int)"
+	" ON COMMIT DROP";
+
+static const char insert_candidates[] =
+	"INSERT INTO @state@.candidate (run_id, person_id, case_ref, office_id, veileder_id,"
+	" routed_to_fallback, reasons, flags, months, protected)"
+	" SELECT $1::bigint, person_id, case_ref, office_id, veileder_id, routed_to_fallback,"
+	" string_to_array(reasons, '+'), string_to_array(flags, '+'), months, protection IS NOT NULL"
+	" FROM kvp_scan_result WHERE excluded = '' AND flags <> ''";
+
+static const char resolve_items[] =
+	"UPDATE @state@.item i SET state = 'RESOLVED', resolved_on = $2::date, resolved_run_id = $1::bigint"
+	" WHERE i.state <> 'RESOLVED' AND NOT EXISTS ("
+	"  SELECT 1 FROM @state@.candidate c WHERE c.run_id = $1::bigint"
+	"   AND c.person_id = i.person_id AND i.flag = ANY (c.flags))";
+
+static const char open_items[] =
+	"UPDATE @state@.item i SET state = 'OPEN', last_seen = $2::date, last_run_id = $1::bigint,"
+	" case_ref = c.case_ref, office_id = c.office_id, veileder_id = c.veileder_id,"
+	" routed_to_fallback = c.routed_to_fallback, protected = c.protected"
+	" FROM @state@.candidate c"
+	" WHERE c.run_id = $1::bigint AND i.state <> 'RESOLVED'"
+	"   AND c.person_id = i.person_id AND i.flag = ANY (c.flags)";
+
+static const char new_items[] =
+	"INSERT INTO @state@.item (person_id, flag, state, case_ref, office_id, veileder_id,"
+	" routed_to_fallback, protected, first_seen, last_seen, first_run_id, last_run_id)"
+	" SELECT c.person_id, f.flag, 'NEW', c.case_ref, c.office_id, c.veileder_id,"
+	" c.routed_to_fallback, c.protected, $2::date, $2::date, $1::bigint, $1::bigint"
+	" FROM @state@.candidate c CROSS JOIN LATERAL unnest(c.flags) AS f(flag)"
+	" WHERE c.run_id = $1::bigint AND NOT EXISTS ("
+	"  SELECT 1 FROM @state@.item i WHERE i.person_id = c.person_id AND i.flag = f.flag"
+	"   AND i.state <> 'RESOLVED')";
+
+static const char insert_dq[] =
+	"INSERT INTO @state@.run_data_quality (run_id, code, rows, persons)"
+	" SELECT $1::bigint, code, sum(rows), count(person_id) FROM kvp_scan_dq GROUP BY code";
+
+/* Persons with a month of assistance in the window, when identify returned no row. */
+static const char count_recipients[] =
+	"SELECT count(DISTINCT person_id) FROM @src@.payment"
+	" WHERE period_month >= (date_trunc('month', $1::date) + interval '1 month'"
+	"                        - make_interval(months => $2::int))::date"
+	"   AND period_month < (date_trunc('month', $1::date) + interval '1 month')::date"
+	"   AND amount > 0 AND (cardinality($3::text[]) = 0 OR kind = ANY ($3::text[]))";
+
+static const char update_run[] =
+	"UPDATE @state@.run r SET finished_at = clock_timestamp(),"
+	" recipients = coalesce((SELECT max(recipients) FROM kvp_scan_result), $2::int),"
+	" long_term = s.long_term, special_needs = s.special_needs, candidates = s.candidates,"
+	" flagged = s.flagged, excluded_in_programme = s.ex_ip, excluded_pending = s.ex_p,"
+	" excluded_benefit = s.ex_b, excluded_right_used = s.ex_r,"
+	" flag_not_informed = s.f_ni, flag_not_assessed = s.f_na, flag_aev_missing = s.f_aev,"
+	" items_new = $3::int, items_open = $4::int, items_resolved = $5::int"
+	" FROM (SELECT count(*) FILTER (WHERE long_term) AS long_term,"
+	"  count(*) FILTER (WHERE special_needs) AS special_needs,"
+	"  count(*) FILTER (WHERE excluded = '') AS candidates,"
+	"  count(*) FILTER (WHERE excluded = '' AND flags <> '') AS flagged,"
+	"  count(*) FILTER (WHERE 'IN_PROGRAMME' = ANY (string_to_array(excluded, '+'))) AS ex_ip,"
+	"  count(*) FILTER (WHERE 'PENDING' = ANY (string_to_array(excluded, '+'))) AS ex_p,"
+	"  count(*) FILTER (WHERE 'EXCLUDED_BENEFIT' = ANY (string_to_array(excluded, '+'))) AS ex_b,"
+	"  count(*) FILTER (WHERE 'RIGHT_USED' = ANY (string_to_array(excluded, '+'))) AS ex_r,"
+	"  count(*) FILTER (WHERE excluded = '' AND 'NOT_INFORMED' = ANY (string_to_array(flags, '+'))) AS f_ni,"
+	"  count(*) FILTER (WHERE excluded = '' AND 'NOT_ASSESSED' = ANY (string_to_array(flags, '+'))) AS f_na,"
+	"  count(*) FILTER (WHERE excluded = '' AND 'AEV_MISSING' = ANY (string_to_array(flags, '+'))) AS f_aev"
+	"  FROM kvp_scan_result) s"
+	" WHERE r.run_id = $1::bigint"
+	" RETURNING r.recipients, r.long_term, r.special_needs, r.candidates, r.flagged,"
+	"  r.excluded_in_programme, r.excluded_pending, r.excluded_benefit, r.excluded_right_used,"
+	"  r.flag_not_informed, r.flag_not_assessed, r.flag_aev_missing,"
+	"  (SELECT coalesce(sum(rows), 0) FROM kvp_scan_dq)";
+
+/* Run a statement and return how many rows it touched, or -1 logged. */
+static long long
+run_count(PGconn *conn, const kvp_config *cfg, const char *what, const char *tmpl,
+	  int n, const char *const *params)
+{
+	PGresult *res = run_sql(conn, cfg, what, tmpl, n, params);
+	int64_t v = 0;
+
+	if (res == NULL)
+		return -1;
+	if (parse_int64(PQcmdTuples(res), 0, INT64_MAX, &v) < 0)
+		v = 0;
+	PQclear(res);
+	return (long long) v;
+}
+
+/* The body of scan_store() inside the transaction; 0, 1 already done, -1 failed. */
+static int
+scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char *fingerprint,
+	      scan_summary *sum)
+{
+	scan_params sp;
+	PGresult *res = NULL;
+	char *ident = NULL, *dq = NULL;
+	char run_id[32], num[3][24], recip[24] = "0";
+	const char *p[6];
+	int rc = -1;
+
+	memset(&sp, 0, sizeof(sp));
+	if (db_command(conn, "taking the scan lock",
+		       "SELECT pg_advisory_xact_lock(hashtext('kvpscan.scan'))", 0, NULL) < 0)
+		goto done;
+
+	/* the same date, settings and rules already stored: nothing to do */
+	p[0] = as_of; p[1] = fingerprint; p[2] = SCAN_RULE_VERSION;
+	res = run_sql(conn, cfg, "looking for an earlier run",
+		      "SELECT run_id FROM @state@.run WHERE status = 'succeeded' AND as_of = $1::date"
+		      " AND config_fingerprint IS NOT DISTINCT FROM $2 AND rule_version = $3"
+		      " ORDER BY run_id DESC LIMIT 1", 3, p);
+	if (res == NULL)
+		goto done;
+	if (PQntuples(res) > 0) {
+		sum->run_id = ll_value(res, 0, 0);
+		sum->already_done = true;
+		rc = 1;
+		goto done;
+	}
+	PQclear(res);
+	res = run_sql(conn, cfg, "looking for a later run",
+		      "SELECT 1 FROM @state@.run WHERE status = 'succeeded' AND as_of > $1::date",
+		      1, p);
+	if (res == NULL)
+		goto done;
+	if (PQntuples(res) > 0) {
+		log_error("a later scan is already stored, so a run as of %s would undo its worklist", as_of);
+		log_hint("use --dry-run to see a past date's result");
+		goto done;
+	}
+	PQclear(res);
+
+	res = run_sql(conn, cfg, "storing the run",
+		      "INSERT INTO @state@.run (as_of, started_at, status, config_fingerprint, rule_version)"
+		      " VALUES ($1::date, clock_timestamp(), 'succeeded', $2, $3) RETURNING run_id", 3, p);
+	if (res == NULL)
+		goto done;
+	sum->run_id = ll_value(res, 0, 0);
+	snprintf(run_id, sizeof(run_id), "%lld", sum->run_id);
+	PQclear(res);
+	res = NULL;
+
+	/* identification, into a temporary table, in one statement */
+	if (scan_params_init(&sp, cfg, as_of, SCAN_ROWS_ALL, NULL) < 0)
+		goto done;
+	if (db_command(conn, "creating the result table", result_table, 0, NULL) < 0
+	    || db_command(conn, "creating the data-quality table", dq_table, 0, NULL) < 0)
+		goto done;
+	ident = xasprintf("INSERT INTO kvp_scan_result %s", sql_get("identify.sql"));
+	if (run_count(conn, cfg, "identification query", ident, SCAN_NPARAMS, sp.values) < 0)
+		goto done;
+	dq = xasprintf("INSERT INTO kvp_scan_dq %s", sql_get("dataquality.sql"));
+	p[0] = as_of; p[1] = sp.arrays[0];
+	if (run_count(conn, cfg, "data-quality query", dq, 2, p) < 0)
+		goto done;
+
+	/* flagged candidates and the worklist items' lifecycle */
+	p[0] = run_id; p[1] = as_of;
+	if (run_count(conn, cfg, "storing the candidates", insert_candidates, 1, p) < 0)
+		goto done;
+	if ((sum->items_resolved = run_count(conn, cfg, "resolving items", resolve_items, 2, p)) < 0
+	    || (sum->items_open = run_count(conn, cfg, "updating open items", open_items, 2, p)) < 0
+	    || (sum->items_new = run_count(conn, cfg, "storing new items", new_items, 2, p)) < 0)
+		goto done;
+	if (run_count(conn, cfg, "storing data-quality counts", insert_dq, 1, p) < 0)
+		goto done;
+
+	/* recipients come with identify's rows; with none, count them apart */
+	res = db_exec(conn, "counting results", "SELECT count(*) FROM kvp_scan_result", 0, NULL);
+	if (res == NULL)
+		goto done;
+	if (ll_value(res, 0, 0) == 0) {
+		PQclear(res);
+		p[0] = as_of; p[1] = sp.num[0]; p[2] = sp.arrays[0];
+		res = run_sql(conn, cfg, "counting recipients", count_recipients, 3, p);
+		if (res == NULL)
+			goto done;
+		snprintf(recip, sizeof(recip), "%lld", ll_value(res, 0, 0));
+	}
+	PQclear(res);
+	snprintf(num[0], sizeof(num[0]), "%lld", sum->items_new);
+	snprintf(num[1], sizeof(num[1]), "%lld", sum->items_open);
+	snprintf(num[2], sizeof(num[2]), "%lld", sum->items_resolved);
+	p[0] = run_id; p[1] = recip; p[2] = num[0]; p[3] = num[1]; p[4] = num[2];
+	res = run_sql(conn, cfg, "storing the run's counts", update_run, 5, p);
+	if (res == NULL)
+		goto done;
+	sum->recipients = ll_value(res, 0, 0);
+	sum->long_term = ll_value(res, 0, 1);
+	sum->special_needs = ll_value(res, 0, 2);
+	sum->candidates = ll_value(res, 0, 3);
+	sum->flagged = ll_value(res, 0, 4);
+	sum->ex_in_programme = ll_value(res, 0, 5);
+	sum->ex_pending = ll_value(res, 0, 6);
+	sum->ex_benefit = ll_value(res, 0, 7);
+	sum->ex_right_used = ll_value(res, 0, 8);
+	sum->flag_not_informed = ll_value(res, 0, 9);
+	sum->flag_not_assessed = ll_value(res, 0, 10);
+	sum->flag_aev_missing = ll_value(res, 0, 11);
+	sum->dq_rows = ll_value(res, 0, 12);
+	rc = 0;
+done:
+	PQclear(res);
+	free(ident);
+	free(dq);
+	scan_params_free(&sp);
+	return rc;
+}
+
+int
+scan_store(PGconn *conn, const kvp_config *cfg, const char *as_of, scan_summary *sum)
+{
+	char *fingerprint = conf_fingerprint(cfg);
+	int rc = -1, r;
+
+	memset(sum, 0, sizeof(*sum));
+	if (db_begin(conn) < 0)
+		goto done;
+	r = scan_store_tx(conn, cfg, as_of, fingerprint, sum);
+	if (r == 1) {
+		rc = db_rollback(conn) < 0 ? -1 : 0;
+		goto done;
+	}
+	if (r == 0 && db_commit(conn) == 0) {
+		rc = 0;
+		goto done;
+	}
+	/* nothing of the run is kept; record that it failed, in its own transaction */
+	if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+		db_rollback(conn);
+	{
+		const char *p[3] = {as_of, fingerprint, SCAN_RULE_VERSION};
+		PGresult *res = run_sql(conn, cfg, "recording the failed run",
+					"INSERT INTO @state@.run (as_of, started_at, finished_at, status,"
+					" config_fingerprint, rule_version) VALUES ($1::date, now(),"
+					" clock_timestamp(), 'failed', $2, $3)", 3, p);
+		PQclear(res);
+	}
+	memset(sum, 0, sizeof(*sum));
+done:
+	free(fingerprint);
+	return rc;
+}
+
+void
+scan_summary_print(const scan_summary *s, const char *as_of, FILE *out)
+{
+	if (s->already_done) {
+		fprintf(out, "a scan as of %s with these settings is already stored (run %lld); nothing to do\n",
+			as_of, s->run_id);
+		log_info("scan as of %s already stored as run %lld, nothing stored", as_of, s->run_id);
+		return;
+	}
+	fprintf(out,
+		"scan as of %s stored as run %lld\n"
+		"  recipients in window   %lld\n"
+		"  long-term (in age)     %lld\n"
+		"  special needs (in age) %lld\n"
+		"  excluded               in programme %lld, pending %lld, benefit %lld, right used %lld\n"
+		"  candidates             %lld\n"
+		"  flagged                %lld (not informed %lld, not assessed %lld, AEV missing %lld)\n"
+		"  worklist items         %lld new, %lld still open, %lld resolved\n"
+		"  data-quality problems  %lld source rows (kvpscan data-quality lists them)\n",
+		as_of, s->run_id, s->recipients, s->long_term, s->special_needs,
+		s->ex_in_programme, s->ex_pending, s->ex_benefit, s->ex_right_used,
+		s->candidates, s->flagged, s->flag_not_informed, s->flag_not_assessed,
+		s->flag_aev_missing, s->items_new, s->items_open, s->items_resolved, s->dq_rows);
+	log_info("scan as of %s stored as run %lld: %lld recipients, %lld candidates, %lld flagged, "
+		 "%lld new, %lld open, %lld resolved items",
+		 as_of, s->run_id, s->recipients, s->candidates, s->flagged,
+		 s->items_new, s->items_open, s->items_resolved);
+	log_detail("excluded: %lld in programme, %lld pending, %lld benefit, %lld right used; "
+		   "flags: %lld not informed, %lld not assessed, %lld AEV missing; %lld data-quality rows",
+		   s->ex_in_programme, s->ex_pending, s->ex_benefit, s->ex_right_used,
+		   s->flag_not_informed, s->flag_not_assessed, s->flag_aev_missing, s->dq_rows);
+	if (s->dq_rows > 0)
+		log_warning("%lld source rows have data-quality problems", s->dq_rows);
+}
+
+int
+cmd_scan(int argc, char **argv, kvp_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{"as-of", required_argument, NULL, 'a'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"format", required_argument, NULL, 'f'},
+		{"include-excluded", no_argument, NULL, 'x'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	const char *as_of_arg = NULL;
+	char as_of[11];
+	bool dry_run = false, include_excluded = false, format_given = false;
+	enum scan_format fmt = SCAN_FMT_CSV;
+	PGconn *conn = NULL;
+	scan_summary sum;
+	int c, rc = KVP_EXIT_FAILURE;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': as_of_arg = optarg; break;
+		case 'n': dry_run = true; break;
+		case 'x': include_excluded = true; break;
+		case 'f':
+			if (scan_format_parse(optarg, &fmt) < 0) {
+				log_error("invalid value for --format: \"%s\"", optarg);
+				log_hint("use csv, json or table");
+				return KVP_EXIT_USAGE;
+			}
+			format_given = true;
+			break;
+		case 'h': scan_usage(stdout); return KVP_EXIT_OK;
+		default: scan_usage(stderr); return KVP_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument \"%s\"", argv[optind]);
+		scan_usage(stderr);
+		return KVP_EXIT_USAGE;
+	}
+	if (as_of_arg && !valid_iso_date(as_of_arg)) {
+		log_error("invalid value for --as-of: \"%s\"", as_of_arg);
+		log_hint("give a date as YYYY-MM-DD, e.g. 2024-03-01");
+		return KVP_EXIT_USAGE;
+	}
+	if (!dry_run && (format_given || include_excluded)) {
+		log_error("--format and --include-excluded need --dry-run");
+		log_hint("a stored run prints a summary of counts only");
+		return KVP_EXIT_USAGE;
+	}
+
+	conn = db_connect(&ctx->cfg);
+	if (conn == NULL)
+		goto done;
+	if (as_of_arg)
+		snprintf(as_of, sizeof(as_of), "%s", as_of_arg);
+	else if (db_today(conn, &ctx->cfg, as_of) < 0)
+		goto done;
+
+	if (dry_run) {
+		if (scan_print(conn, &ctx->cfg, as_of, fmt, include_excluded) == 0)
+			rc = KVP_EXIT_OK;
+		goto done;
+	}
+	if (migrate_check(conn, &ctx->cfg) < 0)
+		goto done;
+	if (scan_store(conn, &ctx->cfg, as_of, &sum) < 0) {
+		log_error("scan as of %s failed; nothing of it was stored", as_of);
+		goto done;
+	}
+	scan_summary_print(&sum, as_of, stdout);
+	rc = KVP_EXIT_OK;
+done:
+	PQfinish(conn);
+	return rc;
+}

@@ -1,1 +1,70 @@
-/* scan.h */
+/* scan.h - the identification engine: rules in SQL, streamed or stored */
+#ifndef KVP_SCAN_H
+#define KVP_SCAN_H
+
+#include <stdbool.h>
+#include <libpq-fe.h>
+#include "conf.h"
+
+/* The version of the rules in sql/identify.sql, stored with every run. */
+#define SCAN_RULE_VERSION "kvp-2019.1"
+
+/* Which rows sql/identify.sql returns ($13). */
+enum scan_rows {
+	SCAN_ROWS_FLAGGED = 0,          /* candidates with at least one flag */
+	SCAN_ROWS_WITH_EXCLUDED = 1,    /* those and every excluded person */
+	SCAN_ROWS_ALL = 2               /* everyone in working age and LONG_TERM or SPECIAL_NEEDS */
+};
+
+/* Column numbers of sql/identify.sql's result. */
+enum scan_col {
+	SC_PERSON_ID = 0, SC_CASE_REF, SC_OFFICE_ID, SC_VEILEDER_ID, SC_FALLBACK,
+	SC_REASONS, SC_FLAGS, SC_MONTHS, SC_EXCLUDED, SC_PROTECTION,
+	SC_LONG_TERM, SC_SPECIAL_NEEDS, SC_RECIPIENTS
+};
+
+#define SCAN_NPARAMS 14
+
+/* The parameters of sql/identify.sql as text, built from a config. */
+typedef struct scan_params {
+	const char *values[SCAN_NPARAMS];
+	char num[8][24];
+	char *arrays[4];
+} scan_params;
+
+/* What a stored run counted. */
+typedef struct scan_summary {
+	long long run_id;
+	bool already_done;              /* an identical run existed: nothing stored */
+	long long recipients, long_term, special_needs, candidates, flagged;
+	long long ex_in_programme, ex_pending, ex_benefit, ex_right_used;
+	long long flag_not_informed, flag_not_assessed, flag_aev_missing;
+	long long items_new, items_open, items_resolved;
+	long long dq_rows;              /* source rows with a data-quality problem */
+} scan_summary;
+
+/*
+ * Check the identification settings and fill sp for as_of (YYYY-MM-DD),
+ * the rows wanted and one person_id (NULL: everyone).  Logs and returns -1
+ * when a setting is out of range.  Free with scan_params_free().
+ */
+int scan_params_init(scan_params *sp, const kvp_config *cfg, const char *as_of,
+		     enum scan_rows rows, const char *person_id);
+/* Free what scan_params_init() allocated. */
+void scan_params_free(scan_params *sp);
+
+/* A PostgreSQL text[] literal of the list, elements quoted; caller frees. */
+char *scan_pg_array(const kvp_strlist *list);
+
+/*
+ * Run the scan for as_of and store it in one transaction (run, candidates,
+ * items, data-quality counts); see docs/identification.md.  Fills sum.
+ * 0 on success (including "already stored"), -1 logged; a failed run
+ * leaves only a run row with status failed.
+ */
+int scan_store(PGconn *conn, const kvp_config *cfg, const char *as_of, scan_summary *sum);
+
+/* Print sum as human text (counts only) to out and log it. */
+void scan_summary_print(const scan_summary *sum, const char *as_of, FILE *out);
+
+#endif
