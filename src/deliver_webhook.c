@@ -553,9 +553,14 @@ webhook_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
 			x = (wh_xfer *) priv;
 			wh_xfer_finish(&b, x, m->data.result);
-			log_debug("webhook %s: %s, status %d, retry after %ld s%s%s", x->msg->id,
-				  wh_result_name(x->msg->result), x->msg->status, x->msg->retry_after,
-				  x->msg->error[0] ? ": " : "", x->msg->error);
+			if (x->msg->retry_after >= 0)
+				log_debug("webhook %s: %s, status %d, retry after %ld s%s%s", x->msg->id,
+					  wh_result_name(x->msg->result), x->msg->status, x->msg->retry_after,
+					  x->msg->error[0] ? ": " : "", x->msg->error);
+			else
+				log_debug("webhook %s: %s, status %d%s%s", x->msg->id,
+					  wh_result_name(x->msg->result), x->msg->status,
+					  x->msg->error[0] ? ": " : "", x->msg->error);
 			curl_multi_remove_handle(multi, x->easy);
 			wh_xfer_clear(x);
 			free_slots[nfree++] = x;
