@@ -130,8 +130,8 @@ FROM (
         END AS pay_len
     FROM (
         SELECT i, ok, vo,
-            CASE WHEN pg_temp.kvp_u($1, i, 7) < 0.37 THEN 'L'   -- long-term
-                 WHEN pg_temp.kvp_u($1, i, 7) < 0.70 THEN 'S'   -- short spell
+            CASE WHEN pg_temp.kvp_u($1, i, 7) < 0.33 THEN 'L'   -- long-term
+                 WHEN pg_temp.kvp_u($1, i, 7) < 0.68 THEN 'S'   -- short spell
                  WHEN pg_temp.kvp_u($1, i, 7) < 0.90 THEN 'M'   -- medium, any time
                  ELSE 'N' END AS profile                         -- none in the window
         FROM (

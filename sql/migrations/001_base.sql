@@ -4,9 +4,16 @@
 -- that records it in @state@.schema_version.  Never edit a migration that
 -- has shipped: add a new one.
 
-CREATE SCHEMA IF NOT EXISTS @state@;
-
-COMMENT ON SCHEMA @state@ IS 'kvpscan''s own state (runs, flags, deliveries); managed by kvpscan migrate';
+-- CREATE SCHEMA IF NOT EXISTS would still need CREATE on the database; a
+-- least-privilege role (sql/roles.sql) only owns a schema made for it.
+DO $$
+BEGIN
+    IF to_regnamespace('@state@') IS NULL THEN
+        CREATE SCHEMA @state@;
+        COMMENT ON SCHEMA @state@ IS 'kvpscan''s own state (runs, flags, deliveries); managed by kvpscan migrate';
+    END IF;
+END
+$$;
 
 -- One row per applied migration.
 CREATE TABLE IF NOT EXISTS @state@.schema_version (
