@@ -19,6 +19,7 @@
 #include "log.h"
 
 #define SECRET_MAX_SIZE 65536
+#define CONF_MAX_SIZE (4 * 1024 * 1024)
 
 enum opt_type {
 	OPT_STRING,     /* char *, optionally checked by a validator */
@@ -919,6 +920,7 @@ done:
 	return rc;
 }
 
+/* Read a secret from its systemd credential or its private file; caller frees (NULL: none or error). */
 char *
 secret_read(const char *path, const char *credname, bool *failed)
 {
@@ -930,9 +932,60 @@ secret_read(const char *path, const char *credname, bool *failed)
 
 /* ---------------------------------------------------------------- loading */
 
-/* Apply one setting to cfg; 0 or -1 with the error logged. */
+/*
+ * libconfig 1.5 silently truncates a decimal integer literal that does not fit
+ * in 32 bits (4294967308 reads as 12).  Find key's literal on its line of the
+ * file's text and return true when it differs from what libconfig read,
+ * with the literal copied to lit.
+ */
+static bool
+int_literal_mismatch(const char *text, int line, const char *key, long long got,
+		     char *lit, size_t litsize)
+{
+	const char *p = text, *end, *q;
+	size_t klen = strlen(key);
+	long long v;
+	char *numend;
+	int l;
+
+	if (text == NULL)
+		return false;
+	for (l = 1; l < line && p; l++) {
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	if (p == NULL)
+		return false;
+	end = p + strcspn(p, "\n");
+	for (q = p; q + klen <= end; q++) {
+		const char *v0;
+
+		if (strncmp(q, key, klen) != 0
+		    || (q > p && (isalnum((unsigned char) q[-1]) || q[-1] == '_' || q[-1] == '-')))
+			continue;
+		v0 = q + klen;
+		while (v0 < end && (*v0 == ' ' || *v0 == '\t'))
+			v0++;
+		if (v0 >= end || (*v0 != '=' && *v0 != ':'))
+			continue;
+		v0++;
+		while (v0 < end && (*v0 == ' ' || *v0 == '\t'))
+			v0++;
+		errno = 0;
+		v = strtoll(v0, &numend, (v0[0] == '0' && (v0[1] == 'x' || v0[1] == 'X')) ? 16 : 10);
+		if (numend == v0)
+			return false;
+		snprintf(lit, litsize, "%.*s", (int) (numend - v0), v0);
+		return errno == ERANGE || v != got;
+	}
+	return false;
+}
+
+/* Apply one setting to cfg; 0 or -1 with the error logged.  text: the file's text, if it is the main file. */
 static int
-apply_setting(kvp_config *cfg, const opt *o, const config_setting_t *s, const char *file, int line)
+apply_setting(kvp_config *cfg, const opt *o, const config_setting_t *s, const char *file, int line,
+	      const char *text)
 {
 	int ctype = config_setting_type(s);
 	char num[64];
@@ -973,6 +1026,11 @@ apply_setting(kvp_config *cfg, const opt *o, const config_setting_t *s, const ch
 			return -1;
 		}
 		iv = config_setting_get_int64(s);
+		if (ctype == CONFIG_TYPE_INT
+		    && int_literal_mismatch(text, line, config_setting_name(s), iv, num, sizeof(num))) {
+			out_of_range(o, num, file, line);
+			return -1;
+		}
 		if ((double) iv < o->min || (double) iv > o->max) {
 			snprintf(num, sizeof(num), "%lld", iv);
 			out_of_range(o, num, file, line);
@@ -983,9 +1041,15 @@ apply_setting(kvp_config *cfg, const opt *o, const config_setting_t *s, const ch
 	case OPT_DOUBLE:
 		if (ctype == CONFIG_TYPE_FLOAT)
 			dv = config_setting_get_float(s);
-		else if (ctype == CONFIG_TYPE_INT || ctype == CONFIG_TYPE_INT64)
-			dv = (double) config_setting_get_int64(s);
-		else {
+		else if (ctype == CONFIG_TYPE_INT || ctype == CONFIG_TYPE_INT64) {
+			iv = config_setting_get_int64(s);
+			if (ctype == CONFIG_TYPE_INT
+			    && int_literal_mismatch(text, line, config_setting_name(s), iv, num, sizeof(num))) {
+				out_of_range(o, num, file, line);
+				return -1;
+			}
+			dv = (double) iv;
+		} else {
 			wrong_type(o, s, file, line);
 			return -1;
 		}
@@ -1131,7 +1195,7 @@ check_secrets(const kvp_config *cfg, const char *file, const int *lines)
 
 /* Walk the parsed file and apply every setting; returns the number of errors. */
 static int
-apply_file(kvp_config *cfg, config_t *lc, const char *path, int *lines)
+apply_file(kvp_config *cfg, config_t *lc, const char *path, const char *text, int *lines)
 {
 	config_setting_t *root = config_root_setting(lc);
 	int g, k, ng, nk, errors = 0;
@@ -1183,7 +1247,7 @@ apply_file(kvp_config *cfg, config_t *lc, const char *path, int *lines)
 			int sline = config_setting_source_line(s);
 			const opt *o;
 
-			if (sfile == NULL)
+			if (sfile == NULL || strcmp(sfile, path) == 0)
 				sfile = path;
 			snprintf(name, sizeof(name), "%s.%s", gname, config_setting_name(s));
 			o = opt_find(name);
@@ -1198,7 +1262,7 @@ apply_file(kvp_config *cfg, config_t *lc, const char *path, int *lines)
 				errors++;
 				continue;
 			}
-			if (apply_setting(cfg, o, s, sfile, sline) < 0)
+			if (apply_setting(cfg, o, s, sfile, sline, sfile == path ? text : NULL) < 0)
 				errors++;
 			else
 				lines[o - opts] = sline;
@@ -1207,6 +1271,7 @@ apply_file(kvp_config *cfg, config_t *lc, const char *path, int *lines)
 	return errors;
 }
 
+/* Fill cfg with every key's default from the table; free with conf_free(). */
 void
 conf_defaults(kvp_config *cfg)
 {
@@ -1217,19 +1282,19 @@ conf_defaults(kvp_config *cfg)
 		opt_default(cfg, &opts[i]);
 }
 
+/* Apply the file at path over cfg; -1 (logged, cfg freed) on any error. */
 int
 conf_load(kvp_config *cfg, const char *path)
 {
 	config_t lc;
-	FILE *fp = NULL;
-	char *dir = NULL, *slash;
+	char *text = NULL, *dir = NULL, *slash;
 	int lines[ARRAY_SIZE(opts)];
 	int errors = 0, rc = -1;
 
 	memset(lines, 0, sizeof(lines));
 	config_init(&lc);
-	fp = fopen(path, "r");
-	if (fp == NULL) {
+	text = read_file(path, CONF_MAX_SIZE, NULL);
+	if (text == NULL) {
 		log_error("could not open configuration file \"%s\": %s", path, strerror(errno));
 		log_hint("give an existing file with -c FILE, or run without one to use the defaults");
 		goto done;
@@ -1240,7 +1305,7 @@ conf_load(kvp_config *cfg, const char *path)
 		*slash = '\0';
 		config_set_include_dir(&lc, dir[0] ? dir : "/");
 	}
-	if (config_read(&lc, fp) != CONFIG_TRUE) {
+	if (config_read_string(&lc, text) != CONFIG_TRUE) {
 		const char *efile = config_error_file(&lc);
 
 		log_error("%s:%d: %s", efile ? efile : path, config_error_line(&lc),
@@ -1250,7 +1315,7 @@ conf_load(kvp_config *cfg, const char *path)
 				 "see kvpscan.conf(5)");
 		goto done;
 	}
-	errors = apply_file(cfg, &lc, path, lines);
+	errors = apply_file(cfg, &lc, path, text, lines);
 	if (errors == 0 && cross_checks(cfg, path, lines) < 0)
 		errors++;
 	if (errors == 0 && check_secrets(cfg, path, lines) < 0)
@@ -1261,8 +1326,7 @@ conf_load(kvp_config *cfg, const char *path)
 	cfg->source_file = xstrdup(path);
 	rc = 0;
 done:
-	if (fp)
-		fclose(fp);
+	free(text);
 	config_destroy(&lc);
 	free(dir);
 	if (rc < 0)
@@ -1270,6 +1334,7 @@ done:
 	return rc;
 }
 
+/* Free every string and list cfg owns and zero it. */
 void
 conf_free(kvp_config *cfg)
 {
@@ -1281,6 +1346,7 @@ conf_free(kvp_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
+/* Load path afresh and apply its reloadable keys to cur; -1 keeps cur as it was. */
 int
 conf_reload(kvp_config *cur, const char *path)
 {
@@ -1312,6 +1378,7 @@ conf_reload(kvp_config *cur, const char *path)
 	return 0;
 }
 
+/* Print cfg in libconfig syntax, every key with its doc line, to out. */
 void
 conf_dump(const kvp_config *cfg, FILE *out)
 {
@@ -1338,6 +1405,7 @@ conf_dump(const kvp_config *cfg, FILE *out)
 	sb_free(&sb);
 }
 
+/* Hex SHA-256 of the identification and participation keys in canonical form; caller frees. */
 char *
 conf_fingerprint(const kvp_config *cfg)
 {
@@ -1373,6 +1441,7 @@ done:
 	return result;
 }
 
+/* Dotted name of table entry i, NULL past the end; static storage. */
 const char *
 conf_key_name(int i)
 {
