@@ -130,6 +130,7 @@ cleanup:
 	return sig;
 }
 
+/* Sign one message with one "whsec_" secret; caller frees; NULL if the secret is malformed. */
 char *
 webhook_sign(const char *secret, const char *id, long timestamp,
 	     const char *body, size_t body_len)
@@ -450,6 +451,7 @@ cleanup:
 	return rc;
 }
 
+/* POST every message, at most delivery.concurrency at once; fills results; 0, or -1 on setup error. */
 int
 webhook_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
 {
