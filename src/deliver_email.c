@@ -81,10 +81,11 @@ map_result(kvp_message *msg, CURLcode rc, long code, const char *errbuf)
 		kvp_message_set_result(msg, KVP_SEND_RETRY, (int) code,
 				       "smtp authentication failed (%ld)", code);
 	} else if (rc == CURLE_USE_SSL_FAILED) {
-		kvp_message_set_result(msg, KVP_SEND_RETRY, (int) code,
+		kvp_message_set_result(msg, KVP_SEND_RETRY, 0,
 				       "smtp server does not offer STARTTLS (email.starttls is \"required\")");
 	} else if (connection_level(rc)) {
-		kvp_message_set_result(msg, KVP_SEND_RETRY, (int) code, "%s", why);
+		/* the last reply code (a greeting, STARTTLS) says nothing here */
+		kvp_message_set_result(msg, KVP_SEND_RETRY, 0, "%s", why);
 	} else if (code == 530) {
 		kvp_message_set_result(msg, KVP_SEND_RETRY, (int) code,
 				       "smtp server requires authentication (530)");
@@ -261,7 +262,9 @@ email_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
 		if (cc != CURLE_OK && connection_level(cc)) {
 			/* the next message would meet the same wall: keep the rest for a retry */
 			log_warning("could not deliver email: %s", msg->error);
-			log_detail("the %zu remaining messages of this batch are kept for a retry", n - i - 1);
+			if (i + 1 < n)
+				log_detail("the %zu remaining messages of this batch are kept for a retry",
+					   n - i - 1);
 			if (cc == CURLE_USE_SSL_FAILED)
 				log_hint("use a relay that offers STARTTLS, smtps://, or (only on a trusted network) email.starttls = off");
 			else if (cc == CURLE_LOGIN_DENIED)
