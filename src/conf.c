@@ -1111,6 +1111,22 @@ line_of(const int *lines, const char *a, const char *b)
 	return la > lb ? la : lb;
 }
 
+/* True when systemd passed a credential of this name. */
+static bool
+credential_exists(const char *credname)
+{
+	const char *credir = getenv("CREDENTIALS_DIRECTORY");
+	char *p;
+	bool found;
+
+	if (credir == NULL || credir[0] == '\0')
+		return false;
+	p = xasprintf("%s/%s", credir, credname);
+	found = access(p, F_OK) == 0;
+	free(p);
+	return found;
+}
+
 /* Checks that involve more than one key; 0 or -1 (logged). */
 static int
 cross_checks(const kvp_config *cfg, const char *file, const int *lines)
@@ -1163,7 +1179,7 @@ cross_checks(const kvp_config *cfg, const char *file, const int *lines)
 		errors++;
 	}
 	if (strcmp(cfg->del_channel, "webhook") == 0 && cfg->wh_secret_file[0] == '\0'
-	    && !(getenv("CREDENTIALS_DIRECTORY") && getenv("CREDENTIALS_DIRECTORY")[0])) {
+	    && !credential_exists("webhook_secret")) {
 		log_error("%s:%d: \"webhook.secret_file\" is not set but delivery.channel is \"webhook\"",
 			  file, line_of(lines, "delivery.channel", "webhook.secret_file"));
 		log_hint("webhook messages are signed: put the secret in a file (chmod 600) and set webhook.secret_file, "

@@ -599,6 +599,22 @@ START_TEST(test_secret_credentials)
 	ck_assert(!failed);
 	ck_assert_str_eq(s, "from-file");
 	free(s);
+	/* the webhook channel needs a secret: a credential will do */
+	ck_assert_int_eq(load_text("delivery = { channel = \"webhook\"; };\n"
+				   "webhook = { url = \"https://hook.example.invalid/\"; };\n", &c, &log, NULL), -1);
+	ck_assert_msg(strstr(log, ":1: \"webhook.secret_file\" is not set") != NULL, "log: %s", log);
+	free(log);
+	free(write_tmp("creds/webhook_secret", "whsec_test\n", 0400));
+	ck_assert_int_eq(load_text("delivery = { channel = \"webhook\"; };\n"
+				   "webhook = { url = \"https://hook.example.invalid/\"; };\n", &c, &log, NULL), 0);
+	conf_free(&c);
+	free(log);
+	s = secret_read("", "webhook_secret", &failed);
+	ck_assert_str_eq(s, "whsec_test");
+	free(s);
+	text = xasprintf("%s/webhook_secret", credir);
+	unlink(text);
+	free(text);
 	/* a loose file is not checked when the credential replaces it */
 	text = xasprintf("database = { password_file = \"%s\"; };\n", loose);
 	ck_assert_int_eq(load_text(text, &c, &log, NULL), 0);
