@@ -269,6 +269,18 @@ wh_xfer_clear(wh_xfer *x)
 	x->msg = NULL;
 }
 
+/* Append one header line to *list; false when out of memory (the list is kept). */
+static bool
+wh_add_header(struct curl_slist **list, const char *line)
+{
+	struct curl_slist *tmp = curl_slist_append(*list, line);
+
+	if (tmp == NULL)
+		return false;
+	*list = tmp;
+	return true;
+}
+
 /* Set up slot x to POST msg; returns -1 (result set to retry) on failure. */
 static int
 wh_xfer_start(wh_batch *b, wh_xfer *x, kvp_message *msg, const char *url)
@@ -277,14 +289,12 @@ wh_xfer_start(wh_batch *b, wh_xfer *x, kvp_message *msg, const char *url)
 	const char *protocols = cfg->wh_allow_insecure_http ? "https,http" : "https";
 	long ts = (long) time(NULL);
 	size_t body_len = strlen(msg->json_body);
-	strbuf sigs, hdr;
-	char *one;
-	struct curl_slist *tmp;
+	strbuf sigs;
+	char *one, *h_id = NULL, *h_ts = NULL, *h_sig = NULL;
 	int k, rc = -1;
 	CURL *e = x->easy;
 
 	sb_init(&sigs);
-	sb_init(&hdr);
 	x->msg = msg;
 	x->retry_after = -1;
 	x->errbuf[0] = '\0';
@@ -301,26 +311,18 @@ wh_xfer_start(wh_batch *b, wh_xfer *x, kvp_message *msg, const char *url)
 	}
 	x->signature = sb_steal(&sigs);
 
-	x->headers = curl_slist_append(NULL, "Content-Type: application/json");
-	sb_printf(&hdr, "webhook-id: %s", msg->id);
-	if (x->headers && (tmp = curl_slist_append(x->headers, sb_str(&hdr))) != NULL)
-		x->headers = tmp;
-	else
-		goto nomem;
-	sb_reset(&hdr);
-	sb_printf(&hdr, "webhook-timestamp: %ld", ts);
-	if ((tmp = curl_slist_append(x->headers, sb_str(&hdr))) == NULL)
-		goto nomem;
-	x->headers = tmp;
-	sb_reset(&hdr);
-	sb_printf(&hdr, "webhook-signature: %s", x->signature);
-	if ((tmp = curl_slist_append(x->headers, sb_str(&hdr))) == NULL)
-		goto nomem;
-	x->headers = tmp;
-	/* no "Expect: 100-continue" round trip for larger bodies */
-	if ((tmp = curl_slist_append(x->headers, "Expect:")) == NULL)
-		goto nomem;
-	x->headers = tmp;
+	h_id = xasprintf("webhook-id: %s", msg->id);
+	h_ts = xasprintf("webhook-timestamp: %ld", ts);
+	h_sig = xasprintf("webhook-signature: %s", x->signature);
+	/* "Expect:" drops the 100-continue round trip for larger bodies */
+	if (!wh_add_header(&x->headers, "Content-Type: application/json")
+	    || !wh_add_header(&x->headers, h_id)
+	    || !wh_add_header(&x->headers, h_ts)
+	    || !wh_add_header(&x->headers, h_sig)
+	    || !wh_add_header(&x->headers, "Expect:")) {
+		kvp_message_set_result(msg, KVP_SEND_RETRY, 0, "out of memory building headers");
+		goto cleanup;
+	}
 
 	curl_easy_reset(e);
 	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK
@@ -353,13 +355,12 @@ wh_xfer_start(wh_batch *b, wh_xfer *x, kvp_message *msg, const char *url)
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	rc = 0;
-	goto cleanup;
 
-nomem:
-	kvp_message_set_result(msg, KVP_SEND_RETRY, 0, "out of memory building headers");
 cleanup:
 	sb_free(&sigs);
-	sb_free(&hdr);
+	free(h_id);
+	free(h_ts);
+	free(h_sig);
 	if (rc < 0)
 		wh_xfer_clear(x);
 	return rc;
