@@ -1,1 +1,78 @@
--- placeholder
+-- explain.sql - the facts behind one person's identification ("kvpscan explain")
+-- Several queries, each introduced by a "-- @query NAME" line; explain.c runs
+-- them one by one.  The verdict itself comes from identify.sql for this person.
+-- Common parameters: $1 person_id, $2 as-of date.
+
+-- @query person
+-- $1 case_ref, $2 as-of date
+SELECT p.person_id, p.case_ref, coalesce(to_char(p.birth_date, 'YYYY-MM-DD'), ''),
+       coalesce(extract(year FROM age($2::date, p.birth_date))::int::text, ''),
+       coalesce(p.office_id, ''), coalesce(o.name, ''), coalesce(p.veileder_id, ''),
+       v.veileder_id IS NOT NULL, coalesce(v.active, false), coalesce(p.protection, '')
+  FROM @src@.person p
+  LEFT JOIN @src@.office o ON o.office_id = p.office_id
+  LEFT JOIN @src@.veileder v ON v.veileder_id = p.veileder_id
+ WHERE p.case_ref = $1
+
+-- @query payments
+-- $3 window months, $4 payment kinds that count (empty: all)
+SELECT to_char(g.period_month, 'YYYY-MM'), coalesce(g.amount::text, ''), coalesce(g.kind, ''),
+       CASE WHEN g.period_month >= (date_trunc('month', $2::date) + interval '1 month')
+              THEN 'after D'
+            WHEN g.period_month < (date_trunc('month', $2::date) + interval '1 month'
+                                   - make_interval(months => $3::int))
+              THEN 'outside the window'
+            WHEN g.amount IS NULL OR g.amount <= 0 THEN 'zero or negative'
+            WHEN cardinality($4::text[]) > 0 AND (g.kind IS NULL OR NOT g.kind = ANY ($4::text[]))
+              THEN 'kind not counted'
+            ELSE 'counted' END
+  FROM @src@.payment g
+ WHERE g.person_id = $1
+ ORDER BY g.period_month, g.kind, g.amount
+
+-- @query assessments
+SELECT to_char(a.assessed_on, 'YYYY-MM-DD'), coalesce(a.kind, ''), coalesce(a.innsatsgruppe, '(none)'),
+       CASE WHEN a.assessed_on > $2::date THEN 'after D, ignored'
+            WHEN r.rn = 1 THEN 'current innsatsgruppe'
+            WHEN a.innsatsgruppe IS NULL THEN 'no conclusion'
+            ELSE 'replaced' END
+  FROM @src@.assessment a
+  LEFT JOIN (SELECT ctid AS id, row_number() OVER (
+                 ORDER BY assessed_on DESC, (kind = 'VEDTAK_14A') DESC, innsatsgruppe) AS rn
+               FROM @src@.assessment
+              WHERE person_id = $1 AND assessed_on <= $2::date AND innsatsgruppe IS NOT NULL) r
+    ON r.id = a.ctid
+ WHERE a.person_id = $1
+ ORDER BY a.assessed_on, a.kind
+
+-- @query benefits
+-- $3 excluding benefits
+SELECT coalesce(b.benefit, ''), to_char(b.from_date, 'YYYY-MM-DD'), coalesce(to_char(b.to_date, 'YYYY-MM-DD'), 'open'),
+       CASE WHEN b.from_date <= $2::date AND (b.to_date IS NULL OR b.to_date >= $2::date)
+              THEN 'running on D' ELSE 'not running on D' END
+       || CASE WHEN b.benefit = ANY ($3::text[]) THEN ', excluding' ELSE ', does not exclude' END
+  FROM @src@.benefit b
+ WHERE b.person_id = $1
+ ORDER BY b.from_date, b.benefit
+
+-- @query events
+-- $3 informed valid days, $4 assessed valid days
+SELECT to_char(e.event_date, 'YYYY-MM-DD'), coalesce(e.event, ''), coalesce(e.outcome, ''),
+       CASE WHEN e.event_date > $2::date THEN 'after D, ignored'
+            WHEN e.event = 'INFORMED' AND e.event_date < $2::date - $3::int
+              THEN 'older than ' || $3::int || ' days, does not count as informed'
+            WHEN e.event IN ('ASSESSED', 'REJECTED') AND e.event_date < $2::date - $4::int
+              THEN 'older than ' || $4::int || ' days, does not count as assessed'
+            ELSE 'considered' END
+  FROM @src@.kvp_event e
+ WHERE e.person_id = $1
+ ORDER BY e.event_date, e.event
+
+-- @query participations
+SELECT to_char(pa.start_date, 'YYYY-MM-DD'), coalesce(to_char(pa.end_date, 'YYYY-MM-DD'), 'open'),
+       CASE WHEN pa.start_date > $2::date THEN 'starts after D, ignored'
+            WHEN pa.end_date IS NULL OR pa.end_date >= $2::date THEN 'active on D'
+            ELSE 'ended' END
+  FROM @src@.participation pa
+ WHERE pa.person_id = $1
+ ORDER BY pa.start_date

@@ -1,5 +1,128 @@
-/* dataquality.c - placeholder */
+/* dataquality.c - "kvpscan data-quality": list source rows that break the contract */
 #include "config.h"
+
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cmd.h"
-int cmd_data_quality(int argc, char **argv, kvp_ctx *ctx) { (void) argc; (void) argv; (void) ctx; fprintf(stderr, "kvpscan: not implemented yet\n"); return KVP_EXIT_FAILURE; }
+#include "db.h"
+#include "log.h"
+#include "scan.h"
+#include "sqlfiles.h"
+
+static void
+dq_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: kvpscan data-quality [--as-of YYYY-MM-DD] [--format csv|table]\n\n"
+		"List the source rows that break the source contract, for the operator: one\n"
+		"line per case_ref and problem code with the number of rows; payments of\n"
+		"unknown persons as a count only.  A scan works around all of them and\n"
+		"stores their counts.  Output goes to stdout only, never to the log.\n\n"
+		"Options:\n"
+		"  --as-of DATE     what counts as dated in the future (default today)\n"
+		"  --format FORMAT  csv (default) or table\n");
+}
+
+int
+cmd_data_quality(int argc, char **argv, kvp_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{"as-of", required_argument, NULL, 'a'},
+		{"format", required_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	const char *as_of_arg = NULL;
+	char as_of[11];
+	bool table = false;
+	PGconn *conn = NULL;
+	PGresult *res = NULL;
+	char *kinds = NULL, *sql = NULL;
+	const char *params[2];
+	long long total = 0;
+	int c, i, rc = KVP_EXIT_FAILURE;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': as_of_arg = optarg; break;
+		case 'f':
+			if (strcmp(optarg, "table") == 0)
+				table = true;
+			else if (strcmp(optarg, "csv") != 0) {
+				log_error("invalid value for --format: \"%s\"", optarg);
+				log_hint("use csv or table");
+				return KVP_EXIT_USAGE;
+			}
+			break;
+		case 'h': dq_usage(stdout); return KVP_EXIT_OK;
+		default: dq_usage(stderr); return KVP_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument \"%s\"", argv[optind]);
+		return KVP_EXIT_USAGE;
+	}
+	if (as_of_arg && !valid_iso_date(as_of_arg)) {
+		log_error("invalid value for --as-of: \"%s\"", as_of_arg);
+		log_hint("give a date as YYYY-MM-DD, e.g. 2024-03-01");
+		return KVP_EXIT_USAGE;
+	}
+	conn = db_connect(&ctx->cfg);
+	if (conn == NULL)
+		goto done;
+	if (as_of_arg)
+		snprintf(as_of, sizeof(as_of), "%s", as_of_arg);
+	else if (db_today(conn, &ctx->cfg, as_of) < 0)
+		goto done;
+
+	kinds = scan_pg_array(&ctx->cfg.id_payment_kinds);
+	sql = db_expand(conn, &ctx->cfg, sql_get("dataquality.sql"));
+	params[0] = as_of;
+	params[1] = kinds;
+	res = db_exec(conn, "data-quality query", sql, 2, params);
+	if (res == NULL)
+		goto done;
+	if (table)
+		printf("%-24s %-24s %6s\n", "code", "case_ref", "rows");
+	else
+		printf("code,case_ref,rows\n");
+	for (i = 0; i < PQntuples(res); i++) {
+		const char *code = PQgetvalue(res, i, 0);
+		const char *ref = PQgetisnull(res, i, 1) ? "" : PQgetvalue(res, i, 1);
+		const char *rows = PQgetvalue(res, i, 3);
+		int64_t n = 0;
+
+		if (parse_int64(rows, 0, INT64_MAX, &n) == 0)
+			total += n;
+		if (table) {
+			printf("%-24s %-24s %6s\n", code, PQgetisnull(res, i, 1) ? "(no person)" : ref, rows);
+		} else {
+			strbuf sb;
+
+			sb_init(&sb);
+			csv_escape(&sb, code);
+			sb_putc(&sb, ',');
+			csv_escape(&sb, ref);
+			sb_printf(&sb, ",%s\n", rows);
+			fputs(sb_str(&sb), stdout);
+			sb_free(&sb);
+		}
+	}
+	if (table)
+		printf("(%d %s, %lld source rows)\n", PQntuples(res), PQntuples(res) == 1 ? "line" : "lines", total);
+	if (fflush(stdout) != 0) {
+		log_error("could not write the data-quality list");
+		goto done;
+	}
+	log_info("data-quality check as of %s: %lld source rows with problems", as_of, total);
+	rc = KVP_EXIT_OK;
+done:
+	PQclear(res);
+	free(sql);
+	free(kinds);
+	PQfinish(conn);
+	return rc;
+}
