@@ -31,6 +31,9 @@ int cmd_scan(int argc, char **argv, kvp_ctx *ctx);          /* scan.c */
 int cmd_explain(int argc, char **argv, kvp_ctx *ctx);       /* explain.c */
 int cmd_data_quality(int argc, char **argv, kvp_ctx *ctx);  /* dataquality.c */
 int cmd_test_delivery(int argc, char **argv, kvp_ctx *ctx); /* cmd_testdelivery.c */
+int cmd_deliver(int argc, char **argv, kvp_ctx *ctx);       /* cmd_deliver.c */
+int cmd_outbox(int argc, char **argv, kvp_ctx *ctx);        /* cmd_deliver.c */
+int cmd_redeliver(int argc, char **argv, kvp_ctx *ctx);     /* cmd_deliver.c */
 
 /* True if argv holds -h or --help before any "--"; for commands' own help. */
 bool cmd_wants_help(int argc, char **argv);

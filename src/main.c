@@ -29,6 +29,9 @@ static const struct command {
 	{"explain", cmd_explain, "show for one case why it is or is not flagged"},
 	{"data-quality", cmd_data_quality, "list source rows that break the contract"},
 	{"test-delivery", cmd_test_delivery, "send a test message through a delivery channel"},
+	{"deliver", cmd_deliver, "send the worklists waiting in the outbox"},
+	{"outbox", cmd_outbox, "list pending, failed and dead deliveries"},
+	{"redeliver", cmd_redeliver, "queue deliveries again"},
 };
 
 static void

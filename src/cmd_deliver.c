@@ -1,0 +1,338 @@
+/* cmd_deliver.c - "kvpscan deliver", "kvpscan outbox" and "kvpscan redeliver": the outbox by hand */
+#include "config.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "db.h"
+#include "log.h"
+#include "migrate.h"
+#include "outbox.h"
+#include "worklist.h"
+
+#define DELIVER_BATCH 100
+#define DELIVER_MAX_BATCHES 10000
+
+/* Connect and check the schema; NULL logged. Caller PQfinish()es. */
+static PGconn *
+connect_checked(const kvp_config *cfg)
+{
+	PGconn *conn = db_connect(cfg);
+
+	if (conn && migrate_check(conn, cfg) < 0) {
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+static void
+deliver_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: kvpscan deliver [--limit N] [--run RUN_ID]\n\n"
+		"Send every delivery in the outbox that is due now through its channel,\n"
+		"batch after batch until nothing is due.  Failed sends are retried later\n"
+		"with backoff; after delivery.max_attempts a delivery is dead.\n\n"
+		"Options:\n"
+		"  --limit N      send at most N deliveries in this call\n"
+		"  --run RUN_ID   first queue the worklists of that run (idempotent)\n\n"
+		"Exit status 0, or 1 when a delivery became dead in this call or on a\n"
+		"database error.\n");
+}
+
+int
+cmd_deliver(int argc, char **argv, kvp_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{"limit", required_argument, NULL, 'l'},
+		{"run", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	int64_t limit = INT32_MAX, run_id = 0;
+	struct outbox_counts c, total;
+	PGconn *conn = NULL;
+	PGresult *res = NULL;
+	int opt, rc = KVP_EXIT_FAILURE, batches;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'l':
+			if (parse_int64(optarg, 1, INT32_MAX, &limit) < 0) {
+				log_error("invalid value for --limit: \"%s\"", optarg);
+				log_hint("give a whole number greater than 0");
+				return KVP_EXIT_USAGE;
+			}
+			break;
+		case 'r':
+			if (parse_int64(optarg, 1, INT64_MAX, &run_id) < 0) {
+				log_error("invalid value for --run: \"%s\"", optarg);
+				return KVP_EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			deliver_usage(stdout);
+			return KVP_EXIT_OK;
+		default:
+			deliver_usage(stderr);
+			return KVP_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument \"%s\"", argv[optind]);
+		deliver_usage(stderr);
+		return KVP_EXIT_USAGE;
+	}
+	conn = connect_checked(&ctx->cfg);
+	if (conn == NULL)
+		goto cleanup;
+	if (run_id > 0) {
+		char run_s[24];
+		const char *p[1] = {run_s};
+		char *sql = db_expand(conn, &ctx->cfg,
+				      "SELECT 1 FROM @state@.run WHERE run_id = $1::bigint AND status = 'succeeded'");
+
+		snprintf(run_s, sizeof(run_s), "%" PRId64, run_id);
+		res = db_exec(conn, "look up the run", sql, 1, p);
+		free(sql);
+		if (res == NULL)
+			goto cleanup;
+		if (PQntuples(res) == 0) {
+			log_error("no succeeded run %" PRId64 " exists", run_id);
+			goto cleanup;
+		}
+		if (worklist_enqueue(conn, &ctx->cfg, run_id) < 0)
+			goto cleanup;
+	}
+	memset(&total, 0, sizeof(total));
+	for (batches = 0; batches < DELIVER_MAX_BATCHES && limit > 0; batches++) {
+		int want = limit < DELIVER_BATCH ? (int) limit : DELIVER_BATCH;
+
+		if (outbox_send_due(conn, &ctx->cfg, want, &c) < 0)
+			goto cleanup;
+		if (c.claimed == 0)
+			break;
+		limit -= c.claimed;
+		total.claimed += c.claimed;
+		total.sent += c.sent;
+		total.retried += c.retried;
+		total.dead += c.dead;
+		total.lost += c.lost;
+	}
+	printf("sent %d, retry later %d, dead %d", total.sent, total.retried, total.dead);
+	if (total.lost > 0)
+		printf(", sent again after a lost attempt %d", total.lost);
+	printf("\n");
+	if (total.dead > 0) {
+		log_error("%d deliveries are dead", total.dead);
+		log_hint("see \"kvpscan outbox --failed\"; after fixing the cause run \"kvpscan redeliver --dead\"");
+		rc = KVP_EXIT_FAILURE;
+	} else {
+		rc = KVP_EXIT_OK;
+	}
+
+cleanup:
+	PQclear(res);
+	PQfinish(conn);
+	return rc;
+}
+
+static void
+outbox_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: kvpscan outbox [--failed] [--format table|csv]\n\n"
+		"List the deliveries not sent yet: pending ones, failed ones waiting for a\n"
+		"retry and dead ones, with their attempts, next attempt, last status and\n"
+		"last error.  Recipients are shown only as office and veileder ids.\n\n"
+		"Options:\n"
+		"  --failed         only failed (pending after an attempt) and dead deliveries\n"
+		"  --format FORMAT  table (default) or csv\n");
+}
+
+int
+cmd_outbox(int argc, char **argv, kvp_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{"failed", no_argument, NULL, 'f'},
+		{"format", required_argument, NULL, 'F'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	static const char *const cols[] = {"delivery_id", "state", "kind", "channel", "run_id",
+		"office_id", "veileder_id", "items", "attempts", "next_attempt", "last_status", "last_error"};
+	static const int widths[] = {30, 7, 8, 7, 6, 9, 11, 5, 8, 19, 11, 0};
+	bool failed = false, csv = false;
+	const char *params[1];
+	PGconn *conn = NULL;
+	PGresult *res = NULL;
+	char *sql = NULL;
+	strbuf line;
+	int opt, rc = KVP_EXIT_FAILURE, i, j, n;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f': failed = true; break;
+		case 'F':
+			if (strcmp(optarg, "csv") == 0)
+				csv = true;
+			else if (strcmp(optarg, "table") != 0) {
+				log_error("--format must be table or csv, not \"%s\"", optarg);
+				return KVP_EXIT_USAGE;
+			}
+			break;
+		case 'h': outbox_usage(stdout); return KVP_EXIT_OK;
+		default: outbox_usage(stderr); return KVP_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument \"%s\"", argv[optind]);
+		outbox_usage(stderr);
+		return KVP_EXIT_USAGE;
+	}
+	sb_init(&line);
+	conn = connect_checked(&ctx->cfg);
+	if (conn == NULL)
+		goto cleanup;
+	sql = db_expand(conn, &ctx->cfg,
+		"SELECT delivery_id,"
+		"       CASE WHEN state = 'pending' AND attempts > 0 THEN 'failed' ELSE state END,"
+		"       kind, channel, coalesce(run_id::text, ''), coalesce(office_id, ''),"
+		"       coalesce(veileder_id, ''), item_count::text, attempts::text,"
+		"       CASE WHEN state IN ('pending', 'sending')"
+		"            THEN to_char(next_attempt_at, 'YYYY-MM-DD HH24:MI:SS') ELSE '' END,"
+		"       coalesce(last_status::text, ''), coalesce(last_error, '')"
+		"  FROM @state@.delivery"
+		" WHERE state <> 'sent'"
+		"   AND (NOT $1::boolean OR state = 'dead' OR (state = 'pending' AND attempts > 0))"
+		" ORDER BY state = 'dead' DESC, next_attempt_at, delivery_id");
+	params[0] = failed ? "true" : "false";
+	res = db_exec(conn, "list the outbox", sql, 1, params);
+	if (res == NULL)
+		goto cleanup;
+	n = PQntuples(res);
+	for (j = 0; j < (int) ARRAY_SIZE(cols); j++) {
+		if (csv) {
+			if (j > 0)
+				sb_putc(&line, ',');
+			sb_puts(&line, cols[j]);
+		} else {
+			sb_printf(&line, "%-*s ", widths[j], cols[j]);
+		}
+	}
+	printf("%s\n", sb_str(&line));
+	for (i = 0; i < n; i++) {
+		sb_reset(&line);
+		for (j = 0; j < (int) ARRAY_SIZE(cols); j++) {
+			const char *v = PQgetvalue(res, i, j);
+
+			if (csv) {
+				if (j > 0)
+					sb_putc(&line, ',');
+				csv_escape(&line, v);
+			} else {
+				sb_printf(&line, "%-*s ", widths[j], v[0] ? v : "-");
+			}
+		}
+		printf("%s\n", sb_str(&line));
+	}
+	if (!csv)
+		printf("(%d %s)\n", n, n == 1 ? "delivery" : "deliveries");
+	rc = KVP_EXIT_OK;
+
+cleanup:
+	sb_free(&line);
+	PQclear(res);
+	free(sql);
+	PQfinish(conn);
+	return rc;
+}
+
+static void
+redeliver_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: kvpscan redeliver DELIVERY_ID | --run RUN_ID | --dead\n\n"
+		"Queue deliveries again: state pending, due now, attempts counted from 0\n"
+		"again (the attempt history is kept).  The next \"kvpscan deliver\" sends\n"
+		"them with the same delivery ids.\n\n"
+		"Options:\n"
+		"  --run RUN_ID   every delivery of that run that is not being sent right now\n"
+		"  --dead         every dead delivery\n");
+}
+
+int
+cmd_redeliver(int argc, char **argv, kvp_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{"run", required_argument, NULL, 'r'},
+		{"dead", no_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	const char *run_arg = NULL, *id = NULL, *params[3];
+	bool dead = false;
+	int64_t run_id = 0;
+	PGconn *conn = NULL;
+	PGresult *res = NULL;
+	char *sql = NULL, run_s[24] = "0";
+	int opt, rc = KVP_EXIT_FAILURE, modes;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r': run_arg = optarg; break;
+		case 'd': dead = true; break;
+		case 'h': redeliver_usage(stdout); return KVP_EXIT_OK;
+		default: redeliver_usage(stderr); return KVP_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		id = argv[optind++];
+	modes = (id != NULL) + (run_arg != NULL) + dead;
+	if (modes != 1 || optind < argc) {
+		log_error("give exactly one of a delivery id, --run RUN_ID or --dead");
+		redeliver_usage(stderr);
+		return KVP_EXIT_USAGE;
+	}
+	if (run_arg) {
+		if (parse_int64(run_arg, 1, INT64_MAX, &run_id) < 0) {
+			log_error("invalid value for --run: \"%s\"", run_arg);
+			return KVP_EXIT_USAGE;
+		}
+		snprintf(run_s, sizeof(run_s), "%" PRId64, run_id);
+	}
+	conn = connect_checked(&ctx->cfg);
+	if (conn == NULL)
+		goto cleanup;
+	sql = db_expand(conn, &ctx->cfg,
+		"UPDATE @state@.delivery"
+		"   SET state = 'pending', next_attempt_at = now(), attempts = 0,"
+		"       lease_until = NULL, sent_at = NULL"
+		" WHERE state <> 'sending'"
+		"   AND CASE WHEN $1::text IS NOT NULL THEN delivery_id = $1"
+		"            WHEN $2::bigint > 0 THEN run_id = $2::bigint"
+		"            ELSE state = 'dead' END");
+	params[0] = id;
+	params[1] = run_s;
+	res = db_exec(conn, "queue deliveries again", sql, 2, params);
+	if (res == NULL)
+		goto cleanup;
+	printf("queued %s deliveries again\n", PQcmdTuples(res));
+	if (id != NULL && strcmp(PQcmdTuples(res), "0") == 0) {
+		log_error("no delivery with that id can be queued again");
+		log_hint("\"kvpscan outbox\" lists the deliveries; one being sent right now cannot be queued");
+		goto cleanup;
+	}
+	rc = KVP_EXIT_OK;
+
+cleanup:
+	PQclear(res);
+	free(sql);
+	PQfinish(conn);
+	return rc;
+}

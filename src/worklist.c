@@ -1,0 +1,567 @@
+/* worklist.c - per-veileder and per-office worklists of a run, queued in the outbox */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "util.h"
+#include "worklist.h"
+
+/*
+ * One row per recipient (kind 0, first) followed by one row per person on
+ * that recipient's list (kind 1), ordered by recipient.  The person_id
+ * never leaves the database: rows carry case_refs only, and protected
+ * persons only as a count on their office's fallback list.
+ * $1 run_id, $2 delivery.send (new, all_open), $3 delivery.channel.
+ */
+static const char rows_sql[] =
+	"DECLARE kvp_worklist_rows NO SCROLL CURSOR FOR "
+	"WITH r AS (SELECT run_id, as_of FROM @state@.run WHERE run_id = $1::bigint), "
+	"live AS ("
+	"  SELECT i.person_id, i.flag, i.state, i.case_ref, i.office_id, i.first_seen, i.protected,"
+	"         CASE WHEN i.protected OR i.routed_to_fallback OR i.veileder_id IS NULL"
+	"                   OR v.veileder_id IS NULL OR v.active IS NOT TRUE"
+	"                   OR ($3 = 'email' AND coalesce(v.email, '') = '')"
+	"              THEN NULL ELSE i.veileder_id END AS to_veileder"
+	"    FROM @state@.item i"
+	"    LEFT JOIN @src@.veileder v ON v.veileder_id = i.veileder_id"
+	"   WHERE i.last_run_id = $1::bigint AND i.state IN ('NEW', 'OPEN')"
+	"     AND ($2 = 'all_open' OR i.state = 'NEW')"
+	"), persons AS ("
+	"  SELECT l.office_id, l.to_veileder, l.person_id, min(l.case_ref) AS case_ref,"
+	"         bool_or(l.protected) AS protected, bool_or(l.state = 'NEW') AS is_new,"
+	"         min(l.first_seen) AS first_seen,"
+	"         array_to_string(array_agg(l.flag ORDER BY array_position("
+	"             ARRAY['NOT_INFORMED', 'NOT_ASSESSED', 'AEV_MISSING'], l.flag)), '+') AS flags"
+	"    FROM live l GROUP BY l.office_id, l.to_veileder, l.person_id"
+	"), recip AS ("
+	"  SELECT p.office_id, p.to_veileder, count(*) FILTER (WHERE p.protected) AS protected_count"
+	"    FROM persons p GROUP BY p.office_id, p.to_veileder"
+	") "
+	"SELECT 0 AS kind, rc.office_id, rc.to_veileder, coalesce(o.name, rc.office_id) AS office_name,"
+	"       vv.display_name,"
+	"       CASE WHEN rc.to_veileder IS NULL THEN o.fallback_email ELSE vv.email END AS email,"
+	"       rc.protected_count, r.as_of::text,"
+	"       'wl-' || r.run_id || '-' || left(md5(coalesce(rc.office_id, '') || '/'"
+	"           || coalesce(rc.to_veileder, '')), 16) AS delivery_id,"
+	"       NULL::text AS case_ref, NULL::text AS reasons, NULL::text AS flags,"
+	"       NULL::int AS months, NULL::text AS first_seen, NULL::int AS days_open,"
+	"       NULL::boolean AS is_new"
+	"  FROM recip rc CROSS JOIN r"
+	"  LEFT JOIN @src@.office o ON o.office_id = rc.office_id"
+	"  LEFT JOIN @src@.veileder vv ON vv.veileder_id = rc.to_veileder "
+	"UNION ALL "
+	"SELECT 1, p.office_id, p.to_veileder, NULL, NULL, NULL, NULL, NULL, NULL,"
+	"       p.case_ref, array_to_string(c.reasons, '+'), p.flags, c.months,"
+	"       p.first_seen::text, r.as_of - p.first_seen, p.is_new"
+	"  FROM persons p CROSS JOIN r"
+	"  LEFT JOIN @state@.candidate c ON c.run_id = r.run_id AND c.person_id = p.person_id"
+	" WHERE NOT p.protected "
+	"ORDER BY 2 NULLS LAST, 3 NULLS LAST, 1, 10";
+
+enum { R_KIND = 0, R_OFFICE, R_VEILEDER, R_OFFICE_NAME, R_VNAME, R_EMAIL, R_PROTECTED,
+       R_AS_OF, R_DELIVERY_ID, R_CASE_REF, R_REASONS, R_FLAGS, R_MONTHS, R_FIRST_SEEN,
+       R_DAYS_OPEN, R_IS_NEW };
+
+/*
+ * Insert, or refresh a delivery that died at once for want of an address
+ * (so a later run of the same enqueue picks up a newly set address).
+ */
+static const char insert_sql[] =
+	"INSERT INTO @state@.delivery (delivery_id, run_id, kind, channel, recipient, office_id,"
+	"    veileder_id, subject, text_body, html_body, json_body, item_count, state, last_error)"
+	" VALUES ($1, $2::bigint, 'worklist', $3, $4, $5, $6, $7, $8, $9, $10, $11::int, $12, $13)"
+	" ON CONFLICT (delivery_id) DO UPDATE"
+	"   SET recipient = EXCLUDED.recipient, state = EXCLUDED.state, attempts = 0,"
+	"       next_attempt_at = now(), last_error = EXCLUDED.last_error"
+	" WHERE delivery.state = 'dead' AND delivery.attempts = 0 AND delivery.recipient IS NULL"
+	"   AND EXCLUDED.recipient IS NOT NULL";
+
+#define FETCH_ROWS 1000
+#define NO_ADDRESS "no email address for recipient"
+#define PROTECTED_HINT "kjør \"kvpscan explain\" lokalt på kvpscan-serveren for å finne dem"
+
+/* One recipient's worklist while its rows stream in. */
+struct wl {
+	char *office_id, *veileder_id, *office_name, *vname, *email, *as_of, *delivery_id;
+	long protected_count;
+	long persons, n_new, n_open, f_informed, f_assessed, f_aev;
+	strbuf items_json, text_rows, html_rows;
+};
+
+static const struct label {
+	const char *code, *text;
+} flag_labels[] = {
+	{"NOT_INFORMED", "ikke informert om KVP"},
+	{"NOT_ASSESSED", "ikke vurdert for KVP"},
+	{"AEV_MISSING", "mangler arbeidsevnevurdering"},
+	{"LONG_TERM", "langtidsmottaker"},
+	{"SPECIAL_NEEDS", "spesielt tilpasset innsats"},
+};
+
+static const char *
+label_of(const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(flag_labels); i++)
+		if (strcmp(flag_labels[i].code, code) == 0)
+			return flag_labels[i].text;
+	return code;
+}
+
+/* Append text with &, <, >, " and ' escaped for HTML. */
+static void
+html_escape(strbuf *sb, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&': sb_puts(sb, "&amp;"); break;
+		case '<': sb_puts(sb, "&lt;"); break;
+		case '>': sb_puts(sb, "&gt;"); break;
+		case '"': sb_puts(sb, "&quot;"); break;
+		case '\'': sb_puts(sb, "&#39;"); break;
+		default: sb_putc(sb, *s);
+		}
+	}
+}
+
+/* Append s padded with spaces to width characters (UTF-8 code points). */
+static void
+pad_utf8(strbuf *sb, const char *s, int width)
+{
+	int n = 0;
+	const char *p;
+
+	for (p = s; *p; p++)
+		if (((unsigned char) *p & 0xC0) != 0x80)
+			n++;
+	sb_puts(sb, s);
+	for (; n < width; n++)
+		sb_putc(sb, ' ');
+}
+
+/* Split a "+"-joined code list; call fn for each code with its index. */
+static void
+each_code(const char *list, void (*fn)(void *arg, const char *code, int i), void *arg)
+{
+	char buf[64];
+	const char *p = list, *q;
+	int i = 0;
+
+	while (p && *p) {
+		size_t len;
+
+		q = strchr(p, '+');
+		len = q ? (size_t) (q - p) : strlen(p);
+		if (len < sizeof(buf)) {
+			memcpy(buf, p, len);
+			buf[len] = '\0';
+			fn(arg, buf, i++);
+		}
+		p = q ? q + 1 : NULL;
+	}
+}
+
+static void
+code_json(void *arg, const char *code, int i)
+{
+	if (i > 0)
+		sb_putc(arg, ',');
+	json_escape(arg, code);
+}
+
+static void
+code_label(void *arg, const char *code, int i)
+{
+	if (i > 0)
+		sb_puts(arg, ", ");
+	sb_puts(arg, label_of(code));
+}
+
+static void
+wl_free(struct wl *w)
+{
+	free(w->office_id);
+	free(w->veileder_id);
+	free(w->office_name);
+	free(w->vname);
+	free(w->email);
+	free(w->as_of);
+	free(w->delivery_id);
+	sb_free(&w->items_json);
+	sb_free(&w->text_rows);
+	sb_free(&w->html_rows);
+	memset(w, 0, sizeof(*w));
+}
+
+static char *
+dup_col(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : xstrdup(PQgetvalue(res, row, col));
+}
+
+/* Start a recipient from its header row. */
+static void
+wl_start(struct wl *w, const PGresult *res, int row)
+{
+	int64_t pc = 0;
+
+	memset(w, 0, sizeof(*w));
+	w->office_id = dup_col(res, row, R_OFFICE);
+	w->veileder_id = dup_col(res, row, R_VEILEDER);
+	w->office_name = dup_col(res, row, R_OFFICE_NAME);
+	w->vname = dup_col(res, row, R_VNAME);
+	w->email = dup_col(res, row, R_EMAIL);
+	w->as_of = dup_col(res, row, R_AS_OF);
+	w->delivery_id = dup_col(res, row, R_DELIVERY_ID);
+	if (parse_int64(PQgetvalue(res, row, R_PROTECTED), 0, INT32_MAX, &pc) == 0)
+		w->protected_count = (long) pc;
+	sb_init(&w->items_json);
+	sb_init(&w->text_rows);
+	sb_init(&w->html_rows);
+}
+
+/* Add one person's line. */
+static void
+wl_add(struct wl *w, const PGresult *res, int row)
+{
+	const char *case_ref = PQgetvalue(res, row, R_CASE_REF);
+	const char *reasons = PQgetvalue(res, row, R_REASONS);
+	const char *flags = PQgetvalue(res, row, R_FLAGS);
+	const char *months = PQgetisnull(res, row, R_MONTHS) ? "0" : PQgetvalue(res, row, R_MONTHS);
+	const char *first_seen = PQgetvalue(res, row, R_FIRST_SEEN);
+	const char *days = PQgetvalue(res, row, R_DAYS_OPEN);
+	bool is_new = strcmp(PQgetvalue(res, row, R_IS_NEW), "t") == 0;
+	const char *status = is_new ? "NEW" : "OPEN";
+	strbuf lab;
+
+	w->persons++;
+	if (is_new)
+		w->n_new++;
+	else
+		w->n_open++;
+	if (strstr(flags, "NOT_INFORMED"))
+		w->f_informed++;
+	if (strstr(flags, "NOT_ASSESSED"))
+		w->f_assessed++;
+	if (strstr(flags, "AEV_MISSING"))
+		w->f_aev++;
+
+	if (w->items_json.len > 0)
+		sb_putc(&w->items_json, ',');
+	sb_puts(&w->items_json, "{\"case_ref\":");
+	json_escape(&w->items_json, case_ref);
+	sb_printf(&w->items_json, ",\"status\":\"%s\",\"flags\":[", status);
+	each_code(flags, code_json, &w->items_json);
+	sb_puts(&w->items_json, "],\"reasons\":[");
+	each_code(reasons, code_json, &w->items_json);
+	sb_printf(&w->items_json, "],\"months\":%s,\"first_seen\":\"%s\",\"days_open\":%s}",
+		  months, first_seen, days);
+
+	sb_init(&lab);
+	pad_utf8(&w->text_rows, case_ref, 16);
+	pad_utf8(&w->text_rows, is_new ? "NY" : "ÅPEN", 6);
+	sb_printf(&w->text_rows, "%4s  %s  %10s  ", months, first_seen, days);
+	each_code(flags, code_label, &lab);
+	sb_puts(&w->text_rows, sb_str(&lab));
+	sb_puts(&w->text_rows, " (");
+	sb_reset(&lab);
+	each_code(reasons, code_label, &lab);
+	sb_puts(&w->text_rows, sb_str(&lab));
+	sb_puts(&w->text_rows, ")\n");
+
+#define TD "<td style=\"padding:4px 8px;border-bottom:1px solid #ddd\">"
+	sb_puts(&w->html_rows, "<tr>" TD "<strong>");
+	html_escape(&w->html_rows, case_ref);
+	sb_printf(&w->html_rows, "</strong></td>" TD "%s</td>" TD, is_new
+		  ? "<span style=\"color:#b00020;font-weight:bold\">NY</span>" : "ÅPEN");
+	sb_reset(&lab);
+	each_code(flags, code_label, &lab);
+	html_escape(&w->html_rows, sb_str(&lab));
+	sb_puts(&w->html_rows, "</td>" TD);
+	sb_reset(&lab);
+	each_code(reasons, code_label, &lab);
+	html_escape(&w->html_rows, sb_str(&lab));
+	sb_puts(&w->html_rows, "</td><td style=\"padding:4px 8px;border-bottom:1px solid #ddd;text-align:right\">");
+	html_escape(&w->html_rows, months);
+	sb_puts(&w->html_rows, "</td>" TD);
+	html_escape(&w->html_rows, first_seen);
+	sb_puts(&w->html_rows, "</td><td style=\"padding:4px 8px;border-bottom:1px solid #ddd;text-align:right\">");
+	html_escape(&w->html_rows, days);
+	sb_puts(&w->html_rows, "</td></tr>\n");
+#undef TD
+	sb_free(&lab);
+}
+
+static void
+json_str_or_null(strbuf *sb, const char *s)
+{
+	if (s)
+		json_escape(sb, s);
+	else
+		sb_puts(sb, "null");
+}
+
+/* The versioned JSON document; caller frees. */
+static char *
+wl_json(const struct wl *w, int64_t run_id)
+{
+	strbuf sb;
+
+	sb_init(&sb);
+	sb_printf(&sb, "{\"type\":\"kvpscan.worklist\",\"version\":%d,\"delivery_id\":",
+		  WORKLIST_JSON_VERSION);
+	json_escape(&sb, w->delivery_id);
+	sb_printf(&sb, ",\"run_id\":%" PRId64 ",\"as_of\":", run_id);
+	json_escape(&sb, w->as_of);
+	sb_puts(&sb, ",\"office_id\":");
+	json_str_or_null(&sb, w->office_id);
+	sb_puts(&sb, ",\"office_name\":");
+	json_str_or_null(&sb, w->office_name);
+	sb_puts(&sb, ",\"veileder_id\":");
+	json_str_or_null(&sb, w->veileder_id);
+	sb_printf(&sb, ",\"summary\":{\"cases\":%ld,\"new\":%ld,\"open\":%ld,"
+		  "\"not_informed\":%ld,\"not_assessed\":%ld,\"aev_missing\":%ld,\"protected\":%ld},",
+		  w->persons, w->n_new, w->n_open, w->f_informed, w->f_assessed, w->f_aev,
+		  w->protected_count);
+	sb_printf(&sb, "\"items\":[%s],\"protected_count\":%ld", sb_str(&w->items_json),
+		  w->protected_count);
+	if (w->protected_count > 0) {
+		sb_puts(&sb, ",\"protected_hint\":");
+		json_escape(&sb, PROTECTED_HINT);
+	}
+	sb_puts(&sb, "}\n");
+	return sb_steal(&sb);
+}
+
+/* The plain-text email; caller frees. */
+static char *
+wl_text(const struct wl *w, const char *who)
+{
+	strbuf sb;
+
+	sb_init(&sb);
+	sb_printf(&sb, "KVP-arbeidsliste for %s per %s\n", w->office_name, w->as_of);
+	sb_printf(&sb, "Til: %s\n\n", who);
+	sb_puts(&sb,
+		"Sakene under gjelder personer som har mottatt økonomisk stønad lenge eller har\n"
+		"behov for spesielt tilpasset innsats, uten at det er dokumentert at de er\n"
+		"informert om eller vurdert for kvalifiseringsprogrammet (KVP).\n"
+		"Slå opp saksreferansen i fagsystemet.\n\n");
+	sb_printf(&sb, "Oppsummering: %ld saker, %ld nye i denne kjøringen, %ld åpne fra før\n",
+		  w->persons + w->protected_count, w->n_new, w->n_open);
+	sb_printf(&sb, "  Ikke informert om KVP:          %ld\n", w->f_informed);
+	sb_printf(&sb, "  Ikke vurdert for KVP:           %ld\n", w->f_assessed);
+	sb_printf(&sb, "  Mangler arbeidsevnevurdering:   %ld\n\n", w->f_aev);
+	if (w->persons > 0) {
+		pad_utf8(&sb, "Saksref", 16);
+		pad_utf8(&sb, "Status", 6);
+		sb_puts(&sb, " Mnd  Første gang  Dager åpen  Mangler (grunnlag)\n");
+		sb_puts(&sb, sb_str(&w->text_rows));
+		sb_putc(&sb, '\n');
+	}
+	if (w->protected_count > 0)
+		sb_printf(&sb, "%ld saker gjelder personer med adressesperre eller skjerming og vises ikke her:\n"
+			  "%s.\n\n", w->protected_count, PROTECTED_HINT);
+	sb_puts(&sb, "-- \nSendt av kvpscan. E-posten inneholder bare saksreferanser, ingen personopplysninger.\n");
+	return sb_steal(&sb);
+}
+
+/* The HTML email: a readable table, inline CSS, no scripts; caller frees. */
+static char *
+wl_html(const struct wl *w, const char *subject, const char *who)
+{
+	strbuf sb;
+	static const char *const th = "<th style=\"padding:4px 8px;border-bottom:2px solid #333;text-align:left\">";
+
+	sb_init(&sb);
+	sb_puts(&sb, "<!DOCTYPE html>\n<html lang=\"nb\"><head><meta charset=\"utf-8\"><title>");
+	html_escape(&sb, subject);
+	sb_puts(&sb, "</title></head>\n<body style=\"font-family:Arial,Helvetica,sans-serif;"
+		"font-size:14px;color:#1a1a1a;margin:16px\">\n<h1 style=\"font-size:18px\">KVP-arbeidsliste for ");
+	html_escape(&sb, w->office_name);
+	sb_puts(&sb, "</h1>\n<p>Per ");
+	html_escape(&sb, w->as_of);
+	sb_puts(&sb, " &ndash; til ");
+	html_escape(&sb, who);
+	sb_puts(&sb, "</p>\n<p>Sakene under gjelder personer som har mottatt økonomisk stønad lenge eller har "
+		"behov for spesielt tilpasset innsats, uten at det er dokumentert at de er informert om eller "
+		"vurdert for kvalifiseringsprogrammet (KVP). Slå opp saksreferansen i fagsystemet.</p>\n");
+	sb_printf(&sb, "<p><strong>%ld saker</strong>, %ld nye i denne kjøringen, %ld åpne fra før.<br>\n"
+		  "Ikke informert om KVP: %ld &middot; Ikke vurdert for KVP: %ld &middot; "
+		  "Mangler arbeidsevnevurdering: %ld</p>\n",
+		  w->persons + w->protected_count, w->n_new, w->n_open,
+		  w->f_informed, w->f_assessed, w->f_aev);
+	if (w->persons > 0) {
+		sb_puts(&sb, "<table style=\"border-collapse:collapse;font-size:14px\">\n<thead><tr>");
+		sb_printf(&sb, "%sSaksref</th>%sStatus</th>%sMangler</th>%sGrunnlag</th>%sMnd</th>"
+			  "%sFørste gang</th>%sDager åpen</th>", th, th, th, th, th, th, th);
+		sb_puts(&sb, "</tr></thead>\n<tbody>\n");
+		sb_puts(&sb, sb_str(&w->html_rows));
+		sb_puts(&sb, "</tbody></table>\n");
+	}
+	if (w->protected_count > 0) {
+		sb_printf(&sb, "<p style=\"background:#fff4e5;padding:8px\">%ld saker gjelder personer med "
+			  "adressesperre eller skjerming og vises ikke her: ", w->protected_count);
+		html_escape(&sb, PROTECTED_HINT);
+		sb_puts(&sb, ".</p>\n");
+	}
+	sb_puts(&sb, "<p style=\"color:#666;font-size:12px\">Sendt av kvpscan. E-posten inneholder bare "
+		"saksreferanser, ingen personopplysninger.</p>\n</body></html>\n");
+	return sb_steal(&sb);
+}
+
+/* Build the bodies and insert the delivery; 1 inserted, 0 already there, -1 error. */
+static int
+wl_finish(PGconn *conn, const kvp_config *cfg, const char *insert, const struct wl *w,
+	  int64_t run_id, int *dead)
+{
+	char *json = NULL, *text = NULL, *html = NULL, *subject = NULL, *who = NULL;
+	char run_s[24], count_s[24];
+	const char *recipient = NULL, *state = "pending", *error = NULL;
+	const char *p[13];
+	PGresult *res;
+	int rc = -1;
+
+	if (w->veileder_id)
+		who = xasprintf("%s (%s)", w->vname ? w->vname : w->veileder_id, w->veileder_id);
+	else
+		who = xstrdup("kontorets felles postkasse (saker uten aktiv veileder)");
+	subject = xasprintf("KVP-arbeidsliste %s %s: %ld saker", w->office_name ? w->office_name : "",
+			    w->as_of, w->persons + w->protected_count);
+	json = wl_json(w, run_id);
+	text = wl_text(w, who);
+	html = wl_html(w, subject, who);
+	if (strcmp(cfg->del_channel, "email") == 0) {
+		recipient = w->email && w->email[0] ? w->email : NULL;
+		if (recipient == NULL) {
+			state = "dead";
+			error = NO_ADDRESS;
+		}
+	} else if (strcmp(cfg->del_channel, "webhook") == 0) {
+		recipient = cfg->wh_url[0] ? cfg->wh_url : NULL;
+	} else {
+		recipient = w->delivery_id;
+	}
+	snprintf(run_s, sizeof(run_s), "%" PRId64, run_id);
+	snprintf(count_s, sizeof(count_s), "%ld", w->persons + w->protected_count);
+	p[0] = w->delivery_id;
+	p[1] = run_s;
+	p[2] = cfg->del_channel;
+	p[3] = recipient;
+	p[4] = w->office_id;
+	p[5] = w->veileder_id;
+	p[6] = subject;
+	p[7] = text;
+	p[8] = html;
+	p[9] = json;
+	p[10] = count_s;
+	p[11] = state;
+	p[12] = error;
+	res = db_exec(conn, "queue a worklist", insert, 13, p);
+	if (res == NULL)
+		goto cleanup;
+	rc = strcmp(PQcmdTuples(res), "0") == 0 ? 0 : 1;
+	if (rc == 1 && error != NULL)
+		(*dead)++;
+	PQclear(res);
+
+cleanup:
+	free(json);
+	free(text);
+	free(html);
+	free(subject);
+	free(who);
+	return rc;
+}
+
+int
+worklist_enqueue(PGconn *conn, const kvp_config *cfg, int64_t run_id)
+{
+	char *declare = NULL, *insert = NULL;
+	char run_s[24];
+	const char *params[3];
+	PGresult *res = NULL;
+	struct wl cur;
+	bool have = false, own_tx = false, cursor = false;
+	int queued = 0, dead = 0, rc = -1, i, n, r;
+
+	memset(&cur, 0, sizeof(cur));
+	snprintf(run_s, sizeof(run_s), "%" PRId64, run_id);
+	params[0] = run_s;
+	params[1] = cfg->del_send;
+	params[2] = cfg->del_channel;
+	declare = db_expand(conn, cfg, rows_sql);
+	insert = db_expand(conn, cfg, insert_sql);
+
+	if (PQtransactionStatus(conn) == PQTRANS_IDLE) {
+		if (db_begin(conn) < 0)
+			goto cleanup;
+		own_tx = true;
+	}
+	if (db_command(conn, "read the worklist rows", declare, 3, params) < 0)
+		goto cleanup;
+	cursor = true;
+	do {
+		res = db_exec(conn, "fetch worklist rows",
+			      "FETCH FORWARD 1000 FROM kvp_worklist_rows", 0, NULL);
+		if (res == NULL)
+			goto cleanup;
+		n = PQntuples(res);
+		for (i = 0; i < n; i++) {
+			if (strcmp(PQgetvalue(res, i, R_KIND), "0") == 0) {
+				if (have) {
+					r = wl_finish(conn, cfg, insert, &cur, run_id, &dead);
+					wl_free(&cur);
+					have = false;
+					if (r < 0)
+						goto cleanup;
+					queued += r;
+				}
+				wl_start(&cur, res, i);
+				have = true;
+			} else if (have) {
+				wl_add(&cur, res, i);
+			}
+		}
+		PQclear(res);
+		res = NULL;
+	} while (n == FETCH_ROWS);
+	if (have) {
+		r = wl_finish(conn, cfg, insert, &cur, run_id, &dead);
+		if (r < 0)
+			goto cleanup;
+		queued += r;
+	}
+	cursor = false;
+	if (db_command(conn, "close the worklist rows", "CLOSE kvp_worklist_rows", 0, NULL) < 0)
+		goto cleanup;
+	if (own_tx) {
+		own_tx = false;
+		if (db_commit(conn) < 0)
+			goto cleanup;
+	}
+	log_info("queued %d worklists for run %" PRId64, queued, run_id);
+	if (dead > 0) {
+		log_warning("%d worklists have no email address and will not be sent", dead);
+		log_hint("set veileder.email or office.fallback_email in the source, then run \"kvpscan deliver --run %" PRId64 "\"",
+			 run_id);
+	}
+	rc = queued;
+
+cleanup:
+	if (cursor && PQtransactionStatus(conn) == PQTRANS_INTRANS)
+		db_command(conn, "close the worklist rows", "CLOSE kvp_worklist_rows", 0, NULL);
+	if (own_tx)
+		db_rollback(conn);
+	PQclear(res);
+	wl_free(&cur);
+	free(declare);
+	free(insert);
+	return rc;
+}
