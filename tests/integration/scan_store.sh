@@ -23,13 +23,13 @@ assert_status 0 "migrate" -- k migrate
 assert_status 0 "scan as of 2023-03-01" -- k scan --as-of 2023-03-01
 assert_contains "$OUT" "flagged                2" "summary: 2 flagged"
 assert_not_contains "$OUT" "LIFE-" "the summary holds no case_ref"
-assert_eq "succeeded|2023-03-01|2|2|2|0" \
+assert_eq "succeeded|2023-03-01|4|2|2|0" \
 	"$(psql_q "SELECT status, as_of, recipients, candidates, flagged, items_resolved FROM kvpscan.run")" \
 	"the run and its counts are stored"
 assert_eq "kvp-2019.1" "$(psql_q "SELECT rule_version FROM kvpscan.run")" "the rule version is stored"
 assert_eq 64 "$(psql_q "SELECT length(config_fingerprint) FROM kvpscan.run")" "the config fingerprint is stored"
-assert_eq "LIFE-A|0301|Z1|f|{LONG_TERM}|{NOT_INFORMED,NOT_ASSESSED,AEV_MISSING}|9|f
-LIFE-B|0301||t|{LONG_TERM}|{NOT_INFORMED,NOT_ASSESSED,AEV_MISSING}|9|t" \
+assert_eq "LIFE-A|0301|Z1|f|{LONG_TERM}|{NOT_INFORMED,NOT_ASSESSED,AEV_MISSING}|10|f
+LIFE-B|0301||t|{LONG_TERM}|{NOT_INFORMED,NOT_ASSESSED,AEV_MISSING}|10|t" \
 	"$(psql_q "SELECT case_ref, office_id, veileder_id, routed_to_fallback, reasons, flags, months, protected
 	             FROM kvpscan.candidate ORDER BY case_ref")" "candidates with routing and protection"
 assert_eq "AEV_MISSING:NEW:2023-03-01:2023-03-01:
@@ -40,7 +40,8 @@ assert_eq 6 "$(psql_q "SELECT count(*) FROM kvpscan.item WHERE state = 'NEW'")" 
 # data-quality counts of run 1
 assert_eq "BIRTH_DATE_MISSING:1:1
 DUPLICATE_PAYMENT:1:1
-FUTURE_EVENT:2:2
+FUTURE_EVENT:3:2
+FUTURE_PAYMENT:4:2
 NEGATIVE_AMOUNT:1:1
 NO_OFFICE:1:1
 ORPHAN_PAYMENT:2:0
@@ -50,7 +51,7 @@ UNKNOWN_OFFICE:1:1
 UNKNOWN_PAYMENT_KIND:1:1" \
 	"$(psql_q "SELECT code || ':' || rows || ':' || persons FROM kvpscan.run_data_quality ORDER BY code")" \
 	"every kind of bad source row is counted in the run"
-assert_contains "$OUT" "data-quality problems  12 source rows" "the summary counts them"
+assert_contains "$OUT" "data-quality problems  17 source rows" "the summary counts them"
 
 # idempotent
 before=$(psql_q "SELECT (SELECT count(*) FROM kvpscan.run) || '/' || (SELECT count(*) FROM kvpscan.candidate) || '/' || (SELECT count(*) FROM kvpscan.item)")
@@ -106,9 +107,9 @@ assert_status 0 "the same date succeeds once fixed" -- k scan --as-of 2023-06-01
 assert_eq "failed succeeded" "$(psql_q "SELECT status FROM kvpscan.run WHERE as_of = '2023-06-01' ORDER BY run_id" | tr '\n' ' ' | sed 's/ $//')" "the failed attempt stays on record"
 
 # a changed configuration is a new run for the same date
-printf 'log = { destination = "stderr"; };\nidentification = { long_term_more_than = 20; };\n' >"$T_SCRATCH/strict.conf"
+printf 'log = { destination = "stderr"; };\nidentification = { long_term_more_than = 11; };\n' >"$T_SCRATCH/strict.conf"
 assert_status 0 "scan with other settings" -- "$KVPSCAN" -c "$T_SCRATCH/strict.conf" scan --as-of 2023-06-01
-assert_eq 0 "$(psql_q "SELECT count(*) FROM kvpscan.item WHERE state <> 'RESOLVED'")" "nobody is long-term with more than 20 months: every item resolved"
-assert_contains "$OUT" "recipients in window   3" "recipients are counted even with no candidate"
+assert_eq 0 "$(psql_q "SELECT count(*) FROM kvpscan.item WHERE state <> 'RESOLVED'")" "nobody has more than 11 months: every item resolved"
+assert_contains "$OUT" "recipients in window   4" "recipients are counted even with no candidate"
 
 finish
