@@ -13,6 +13,7 @@
 #include "scan.h"
 #include "scan_output.h"
 #include "sqlfiles.h"
+#include "worklist.h"
 
 char *
 scan_pg_array(const kvp_strlist *list)
@@ -428,7 +429,7 @@ scan_store(PGconn *conn, const kvp_config *cfg, const char *as_of, scan_summary 
 		rc = db_rollback(conn) < 0 ? -1 : 0;
 		goto done;
 	}
-	if (r == 0 && db_commit(conn) == 0) {
+	if (r == 0 && worklist_enqueue(conn, cfg, sum->run_id) >= 0 && db_commit(conn) == 0) {
 		rc = 0;
 		goto done;
 	}
