@@ -122,7 +122,10 @@ level_from_name(const char *name)
 	return KVP_LOG_INFO;
 }
 
-/* Log to syslog under systemd or when asked to; to stderr when run by hand. */
+/*
+ * Log to syslog under systemd or when the config asks for it; to stderr when
+ * run by hand, by cron or by a test (log.destination = "auto").
+ */
 static void
 setup_logging(const kvp_ctx *ctx)
 {
@@ -136,7 +139,7 @@ setup_logging(const kvp_ctx *ctx)
 	else if (strcmp(cfg->log_destination, "stderr") == 0)
 		use_syslog = false;
 	else
-		use_syslog = getenv("INVOCATION_ID") != NULL || !isatty(STDERR_FILENO);
+		use_syslog = getenv("INVOCATION_ID") != NULL;   /* started by systemd */
 	if (ctx->verbose)
 		level = KVP_LOG_DEBUG;
 	log_setup(cfg->log_ident, use_syslog, facility < 0 ? LOG_DAEMON : facility, level);
