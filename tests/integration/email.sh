@@ -20,6 +20,7 @@ cd "$T_SCRATCH" || exit 1
 pg_start || exit 1
 
 RELAY_PIDS=
+# shellcheck disable=SC2317 # called by common.sh's exit trap
 t_cleanup_hook() {
 	for p in $RELAY_PIDS; do kill "$p" 2>/dev/null; done
 	for p in $RELAY_PIDS; do wait "$p" 2>/dev/null; done
@@ -35,7 +36,7 @@ openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
 printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' > server.ext
 openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
 	-extfile server.ext -out server.pem >/dev/null 2>&1
-[ -s server.pem ] && ok "test CA and server certificate made" || not_ok "openssl could not make certificates"
+if [ -s server.pem ]; then ok "test CA and server certificate made"; else not_ok "openssl could not make certificates"; fi
 
 printf 's3cret-pw\n' > pw
 chmod 600 pw
