@@ -88,7 +88,7 @@ cmd_test_delivery(int argc, char **argv, kvp_ctx *ctx)
 		ids[i] = n == 1 ? xstrdup(prefix) : xasprintf("%s-%zu", prefix, i + 1);
 		msgs[i].id = ids[i];
 		msgs[i].recipient = to;
-		msgs[i].subject = "kvpscan: testmelding / test message";
+		msgs[i].subject = "kvpscan: testmelding / test message (æøå)";
 		msgs[i].text_body = text;
 		msgs[i].html_body = html;
 		msgs[i].json_body = json;

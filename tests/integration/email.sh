@@ -122,7 +122,7 @@ for n in 1 2 3; do
 " "message $n: text/plain first, text/html last"
 	assert_contains "$INFO" "text/plain charset=utf-8 cte=quoted-printable aeoa=yes" "message $n: æøå decoded in the text part"
 	assert_contains "$INFO" "text/html charset=utf-8 cte=quoted-printable aeoa=yes" "message $n: æøå decoded in the html part"
-	assert_contains "$INFO" "subject=kvpscan: testmelding / test message" "message $n: subject"
+	assert_contains "$INFO" "subject=kvpscan: testmelding / test message (æøå)" "message $n: subject, æøå decoded"
 	assert_contains "$INFO" "msgid_has_id=yes" "message $n: Message-ID holds the delivery id"
 	assert_contains "$INFO" "date_recent=yes" "message $n: Date present and current"
 	assert_contains "$INFO" "mime_version=1.0" "message $n: MIME-Version"
