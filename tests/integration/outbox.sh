@@ -1,0 +1,136 @@
+#!/bin/sh
+# outbox.sh - the durable outbox: retries with growing backoff while the spool directory
+# is missing, dead after max_attempts, redeliver, and a resend after a crashed sender
+. "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/pg.sh"
+
+pg_start || { echo "cannot start PostgreSQL"; exit 1; }
+scratch_dir
+SPOOL=$T_SCRATCH/spool
+
+write_conf() {	# write_conf FILE MAX_ATTEMPTS
+	cat > "$1" <<EOC
+delivery = { channel = "spool"; max_attempts = $2; backoff_initial = 1; backoff_max = 60; };
+spool = { directory = "$SPOOL"; };
+EOC
+}
+write_conf "$T_SCRATCH/five.conf" 5
+write_conf "$T_SCRATCH/one.conf" 1
+K="$KVPSCAN -c $T_SCRATCH/five.conf"
+K1="$KVPSCAN -c $T_SCRATCH/one.conf"
+q() { psql_q "$1"; }
+
+# commands check their arguments and the schema
+assert_status 2 "redeliver without an argument is a usage error" -- $K redeliver
+assert_status 2 "deliver --limit 0 is a usage error" -- $K deliver --limit 0
+assert_status 2 "outbox --format xml is a usage error" -- $K outbox --format xml
+assert_status 0 "deliver --help" -- $K deliver --help
+assert_status 1 "deliver before migrate fails" -- $K deliver
+assert_contains "$OUT" "version" "deliver says the schema is not at the right version"
+
+assert_status 0 "migrate" -- $K migrate
+assert_status 0 "demo data" -- $K demo-data --persons 300 --seed 3 --as-of 2024-03-01
+assert_status 0 "scan" -- $K scan --as-of 2024-03-01
+n=$(q "SELECT count(*) FROM kvpscan.delivery WHERE state = 'pending'")
+[ "$n" -gt 1 ] && ok "the scan queued $n deliveries" || not_ok "the scan queued deliveries" "$n"
+ids=$(q "SELECT delivery_id FROM kvpscan.delivery ORDER BY 1")
+
+# 1. the spool directory is missing: every delivery stays pending for a retry
+assert_status 0 "deliver with a missing spool directory exits 0 (nothing dead)" -- $K deliver
+assert_contains "$OUT" "retry later $n" "every delivery is to be retried"
+assert_eq "$n|1" "$(q "SELECT count(*), min(attempts) FROM kvpscan.delivery
+                       WHERE state = 'pending' AND attempts = 1 AND next_attempt_at > now()
+                       AND last_error IS NOT NULL")" "all pending after one attempt, due later, with an error"
+assert_eq "$n" "$(q "SELECT count(*) FROM kvpscan.delivery_attempt WHERE result = 'retry'")" \
+	"one retry attempt recorded per delivery"
+assert_status 0 "outbox --failed" -- $K outbox --failed
+assert_contains "$OUT" "($n deliveries)" "outbox --failed lists every failed delivery"
+assert_contains "$OUT" "failed" "outbox shows the state failed"
+listed=$(printf '%s\n' "$OUT" | awk 'NR > 1 && /^wl-/ {print $1}' | LC_ALL=C sort)
+assert_eq "$ids" "$listed" "outbox --failed lists the delivery ids"
+assert_status 0 "outbox --format csv" -- $K outbox --format csv
+assert_contains "$OUT" "delivery_id,state,kind,channel,run_id,office_id,veileder_id" "csv header"
+body=$(q "SELECT left(text_body, 30) FROM kvpscan.delivery LIMIT 1")
+assert_not_contains "$OUT" "$body" "outbox never shows bodies"
+assert_not_contains "$OUT" "@" "outbox never shows recipient addresses"
+
+# nothing is due yet: deliver sends nothing
+assert_status 0 "deliver before the retry is due" -- $K deliver
+assert_contains "$OUT" "sent 0, retry later 0, dead 0" "nothing is due before its backoff"
+
+# 2. backoff: the delay grows from attempt to attempt
+delay() {	# delay ATTEMPT_NO: seconds from the attempt's end to the next attempt, of one delivery
+	q "SELECT extract(epoch FROM d.next_attempt_at - a.finished_at)
+	     FROM kvpscan.delivery d JOIN kvpscan.delivery_attempt a USING (delivery_id)
+	    WHERE a.attempt_no = $1 ORDER BY delivery_id LIMIT 1"
+}
+d1=$(delay 1)
+q "UPDATE kvpscan.delivery SET next_attempt_at = now()" >/dev/null
+assert_status 0 "second attempt" -- $K deliver
+d2=$(delay 2)
+q "UPDATE kvpscan.delivery SET next_attempt_at = now()" >/dev/null
+assert_status 0 "third attempt" -- $K deliver
+d3=$(delay 3)
+awk -v a="$d1" -v b="$d2" -v c="$d3" 'BEGIN { exit !(a >= 0.8 && a <= 1.2 && b > a && c > b && c <= 4.8) }' \
+	&& ok "backoff grows: $d1 s, $d2 s, $d3 s" || not_ok "backoff grows" "$d1 $d2 $d3"
+assert_eq "$n" "$(q "SELECT count(*) FROM kvpscan.delivery WHERE attempts = 3 AND state = 'pending'")" \
+	"three attempts counted"
+
+# 3. fix the directory: the same deliveries are sent with the same ids
+mkdir -p "$SPOOL"
+q "UPDATE kvpscan.delivery SET next_attempt_at = now()" >/dev/null
+assert_status 0 "deliver after the fix" -- $K deliver
+assert_contains "$OUT" "sent $n," "everything is sent after the fix"
+assert_eq "$ids" "$(ls "$SPOOL" | sed 's/\.json$//' | LC_ALL=C sort)" "the files carry the same delivery ids"
+assert_status 0 "outbox after the fix" -- $K outbox --failed
+assert_contains "$OUT" "(0 deliveries)" "no failed deliveries remain"
+
+# 4. max_attempts = 1: dead at the first failure; deliver exits 1; redeliver --dead
+mv "$SPOOL" "$SPOOL.off"
+assert_status 0 "redeliver --run" -- $K redeliver --run 1
+assert_contains "$OUT" "queued $n deliveries again" "redeliver --run queues the run's deliveries"
+assert_status 1 "deliver exits 1 when deliveries die" -- $K1 deliver
+assert_contains "$OUT" "dead $n" "every delivery is dead after one attempt"
+assert_eq "$n" "$(q "SELECT count(*) FROM kvpscan.delivery WHERE state = 'dead'")" "dead in the table"
+assert_status 0 "outbox lists the dead" -- $K outbox
+assert_eq "$n" "$(printf '%s\n' "$OUT" | grep -c ' dead ')" "outbox lists every dead delivery"
+assert_status 0 "a later deliver has nothing new to kill" -- $K1 deliver
+mv "$SPOOL.off" "$SPOOL"
+rm -f "$SPOOL"/*.json
+before=$(q "SELECT count(*) FROM kvpscan.delivery_attempt")
+assert_status 0 "redeliver --dead" -- $K redeliver --dead
+assert_contains "$OUT" "queued $n deliveries again" "redeliver --dead queues every dead delivery"
+assert_eq "$n|0" "$(q "SELECT count(*), max(attempts) FROM kvpscan.delivery WHERE state = 'pending'")" \
+	"queued again with attempts reset"
+assert_eq "$before" "$(q "SELECT count(*) FROM kvpscan.delivery_attempt")" "the attempt history is kept"
+assert_status 0 "deliver after redeliver" -- $K1 deliver
+assert_contains "$OUT" "sent $n," "the redelivered ones are sent"
+assert_eq "$ids" "$(ls "$SPOOL" | sed 's/\.json$//' | LC_ALL=C sort)" "again with the same delivery ids"
+assert_status 1 "redeliver of an unknown id fails" -- $K redeliver wl-no-such-id
+
+# 5. a crashed sender: claimed (sending, attempt in flight), lease expired, file never written
+id=$(printf '%s\n' "$ids" | head -n 1)
+rm -f "$SPOOL/$id.json"
+q "UPDATE kvpscan.delivery SET state = 'sending', attempts = attempts + 1, sent_at = NULL,
+          lease_until = now() - interval '1 minute' WHERE delivery_id = '$id';
+   INSERT INTO kvpscan.delivery_attempt (delivery_id, attempt_no, started_at)
+   SELECT '$id', max(attempt_no) + 1, now() - interval '11 minutes'
+     FROM kvpscan.delivery_attempt WHERE delivery_id = '$id'" >/dev/null
+assert_status 0 "deliver after a crash" -- $K deliver
+assert_contains "$OUT" "sent 1," "the abandoned delivery is sent again"
+assert_contains "$OUT" "lost attempt 1" "the lost attempt is reported"
+[ -f "$SPOOL/$id.json" ] && ok "resent with the same id" || not_ok "resent with the same id"
+assert_eq "sent" "$(q "SELECT state FROM kvpscan.delivery WHERE delivery_id = '$id'")" "the delivery is sent"
+assert_eq "lost,ok" "$(q "SELECT string_agg(result, ',' ORDER BY attempt_no) FROM (
+       SELECT * FROM kvpscan.delivery_attempt WHERE delivery_id = '$id'
+        ORDER BY attempt_no DESC LIMIT 2) a")" "the lost attempt is recorded, then the resend"
+assert_eq "0" "$(q "SELECT count(*) FROM kvpscan.delivery_attempt WHERE result IS NULL")" \
+	"no attempt is left in flight"
+
+# a sender whose lease has not expired yet is left alone
+q "UPDATE kvpscan.delivery SET state = 'sending', lease_until = now() + interval '1 hour', sent_at = NULL
+    WHERE delivery_id = '$id'" >/dev/null
+assert_status 0 "deliver while another sender holds a lease" -- $K deliver
+assert_contains "$OUT" "sent 0," "a delivery under a live lease is not sent twice"
+
+finish
