@@ -71,7 +71,7 @@ WITH win AS (
        AND p.birth_date <= $1::date
        AND extract(year FROM age($1::date, p.birth_date)) BETWEEN $6::int AND $7::int
        AND ($14::text IS NULL OR p.person_id = $14::text)
-), scope AS (
+), scope AS MATERIALIZED (
     SELECT b.*,
            concat_ws('+',
              CASE WHEN EXISTS (
