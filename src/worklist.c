@@ -78,8 +78,8 @@ static const char insert_sql[] =
 	" ON CONFLICT (delivery_id) DO UPDATE"
 	"   SET recipient = EXCLUDED.recipient, state = EXCLUDED.state, attempts = 0,"
 	"       next_attempt_at = now(), last_error = EXCLUDED.last_error"
-	" WHERE delivery.state = 'dead' AND delivery.attempts = 0 AND delivery.recipient IS NULL"
-	"   AND EXCLUDED.recipient IS NOT NULL";
+	" WHERE delivery.state IN ('dead', 'pending') AND delivery.recipient IS NULL"
+	"   AND delivery.channel = EXCLUDED.channel AND EXCLUDED.recipient IS NOT NULL";
 
 #define FETCH_ROWS 1000
 #define NO_ADDRESS "no email address for recipient"
@@ -432,8 +432,9 @@ wl_finish(PGconn *conn, const kvp_config *cfg, const char *insert, const struct 
 		who = xasprintf("%s (%s)", w->vname ? w->vname : w->veileder_id, w->veileder_id);
 	else
 		who = xstrdup("kontorets felles postkasse (saker uten aktiv veileder)");
-	subject = xasprintf("KVP-arbeidsliste %s %s: %ld saker", w->office_name ? w->office_name : "",
-			    w->as_of, w->persons + w->protected_count);
+	subject = xasprintf("KVP-arbeidsliste %s %s: %ld %s", w->office_name ? w->office_name : "",
+			    w->as_of, w->persons + w->protected_count,
+			    w->persons + w->protected_count == 1 ? "sak" : "saker");
 	json = wl_json(w, run_id);
 	text = wl_text(w, who);
 	html = wl_html(w, subject, who);

@@ -133,4 +133,29 @@ q "UPDATE kvpscan.delivery SET state = 'sending', lease_until = now() + interval
 assert_status 0 "deliver while another sender holds a lease" -- $K deliver
 assert_contains "$OUT" "sent 0," "a delivery under a live lease is not sent twice"
 
+
+# 6. email channel (own state schema): a recipient without an address is dead at once;
+# after the address is set, deliver --run queues it again (the relay is a closed loopback port)
+cat > "$T_SCRATCH/mail.conf" <<EOC
+database = { state_schema = "kvp_mail"; };
+delivery = { channel = "email"; max_attempts = 5; };
+email = { smtp_url = "smtp://127.0.0.1:1"; timeout = 5; };
+EOC
+KM="$KVPSCAN -c $T_SCRATCH/mail.conf"
+q "UPDATE kvp_src.office SET fallback_email = NULL WHERE office_id = '0315'" >/dev/null
+assert_status 0 "migrate the mail schema" -- $KM migrate
+assert_status 0 "scan into the mail schema" -- $KM scan --as-of 2024-03-01
+assert_contains "$OUT" "no email address" "the scan warns about a worklist without address"
+assert_eq "dead|no email address for recipient|0" \
+	"$(q "SELECT state, last_error, attempts FROM kvp_mail.delivery WHERE office_id = '0315' AND veileder_id IS NULL")" \
+	"the fallback list without address is dead at once"
+assert_eq "0" "$(q "SELECT count(*) FROM kvp_mail.delivery WHERE recipient IS NOT NULL AND recipient NOT LIKE '%@%'")" \
+	"email recipients are addresses"
+q "UPDATE kvp_src.office SET fallback_email = 'kvp.0315@kommune.example' WHERE office_id = '0315'" >/dev/null
+assert_status 0 "deliver --run after setting the address (relay down: retry)" -- $KM deliver --run 1
+assert_eq "pending|kvp.0315@kommune.example" \
+	"$(q "SELECT state, recipient FROM kvp_mail.delivery WHERE office_id = '0315' AND veileder_id IS NULL")" \
+	"the list got its address and waits for a retry"
+assert_eq "0" "$(q "SELECT count(*) FROM kvp_mail.delivery WHERE state <> 'pending'")" "no email delivery is dead"
+
 finish
