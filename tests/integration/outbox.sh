@@ -158,4 +158,69 @@ assert_eq "pending|kvp.0315@kommune.example" \
 	"the list got its address and waits for a retry"
 assert_eq "0" "$(q "SELECT count(*) FROM kvp_mail.delivery WHERE state <> 'pending'")" "no email delivery is dead"
 
+
+# 7. webhook end to end through the outbox (plain http on loopback): 500 first, then 200,
+# the same webhook-id both times, signed; a 429's Retry-After is honoured
+if [ -x /usr/bin/python3 ]; then
+	mkdir -p "$T_SCRATCH/r"
+	/usr/bin/python3 -c 'import base64, os; print("whsec_" + base64.b64encode(os.urandom(24)).decode())' \
+		> "$T_SCRATCH/whsec"
+	chmod 600 "$T_SCRATCH/whsec"
+	/usr/bin/python3 "$top_srcdir/tests/peers/https_receiver.py" --port-file "$T_SCRATCH/r/port" \
+		--dir "$T_SCRATCH/r" --time-limit 60 --secret-file "$T_SCRATCH/whsec" 2>"$T_SCRATCH/r/stderr" &
+	RPID=$!
+	t_cleanup_hook() { kill "$RPID" 2>/dev/null; wait "$RPID" 2>/dev/null; }
+	i=0
+	while [ ! -s "$T_SCRATCH/r/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	port=$(cat "$T_SCRATCH/r/port" 2>/dev/null)
+	whconf() {	# whconf ROUTE
+		cat > "$T_SCRATCH/wh.conf" <<EOC
+database = { state_schema = "kvp_wh"; };
+delivery = { channel = "webhook"; max_attempts = 5; backoff_initial = 1; backoff_max = 60; };
+webhook = { url = "http://127.0.0.1:$port/$1"; allow_insecure_http = true; secret_file = "$T_SCRATCH/whsec"; };
+EOC
+	}
+	whconf flaky
+	KW="$KVPSCAN -c $T_SCRATCH/wh.conf"
+	assert_status 0 "migrate the webhook schema" -- $KW migrate
+	assert_status 0 "scan into the webhook schema" -- $KW scan --as-of 2024-03-01
+	nw=$(q "SELECT count(*) FROM kvp_wh.delivery")
+	assert_status 0 "webhook deliver: the receiver answers 500" -- $KW deliver
+	assert_contains "$OUT" "retry later $nw" "a 500 is retried"
+	assert_eq "$nw" "$(q "SELECT count(*) FROM kvp_wh.delivery WHERE last_status = 500 AND state = 'pending'")" \
+		"the status 500 is recorded"
+	q "UPDATE kvp_wh.delivery SET next_attempt_at = now()" >/dev/null
+	assert_status 0 "webhook deliver again: 200" -- $KW deliver
+	assert_contains "$OUT" "sent $nw," "every worklist is accepted the second time"
+	seen=$(/usr/bin/python3 -c '
+import json, sys, collections
+ids = collections.Counter()
+ok = True
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("event") == "request":
+        ids[e["id"]] += 1
+        ok = ok and e["verified"]
+print(len(ids), sorted(set(ids.values())), ok)' "$T_SCRATCH/r/events.jsonl")
+	assert_eq "$nw [2] True" "$seen" "each delivery id posted twice, signed"
+	ids_db=$(q "SELECT string_agg(delivery_id, ' ' ORDER BY delivery_id) FROM kvp_wh.delivery")
+	ids_rx=$(/usr/bin/python3 -c '
+import json, sys
+print(" ".join(sorted(set(json.loads(l)["id"] for l in open(sys.argv[1]) if "id" in json.loads(l)))))' \
+		"$T_SCRATCH/r/events.jsonl")
+	assert_eq "$ids_db" "$ids_rx" "the webhook-id is the delivery id"
+	for ref in $(psql_q "SELECT case_ref FROM kvp_src.person WHERE protection IS NOT NULL"); do
+		grep -qF -- "$ref" "$T_SCRATCH/r/raw.log" && not_ok "protected case_ref posted"
+	done
+	whconf busy
+	assert_status 0 "redeliver for the busy receiver" -- $KW redeliver --run 1
+	q "UPDATE kvp_wh.delivery SET recipient = 'http://127.0.0.1:$port/busy'" >/dev/null
+	assert_status 0 "webhook deliver: 429 with Retry-After 7" -- $KW deliver
+	assert_eq "$nw" "$(q "SELECT count(*) FROM kvp_wh.delivery d JOIN kvp_wh.delivery_attempt a
+	     USING (delivery_id) WHERE a.attempt_no = 3 AND d.state = 'pending' AND d.last_status = 429
+	       AND d.next_attempt_at - a.finished_at >= interval '7 seconds'")" "Retry-After is honoured"
+else
+	echo "# /usr/bin/python3 missing: webhook section skipped"
+fi
+
 finish
