@@ -33,14 +33,17 @@ WITH win AS (
            (date_trunc('month', $1::date) + interval '1 month'
                 - make_interval(months => $2::int))::date AS win_start
 ), pm AS (
+    -- month index k = months since the window's first month; date_part (float)
+    -- per row is much cheaper than extract (numeric), and the first month's
+    -- number is a constant folded at plan time
     SELECT pay.person_id,
-           bit_or(1::bigint << ((extract(year FROM pay.period_month)::int * 12
-                                 + extract(month FROM pay.period_month)::int)
-                                - (extract(year FROM w.win_start)::int * 12
-                                   + extract(month FROM w.win_start)::int))) AS mask
-      FROM @src@.payment pay, win w
-     WHERE pay.period_month >= w.win_start
-       AND pay.period_month < w.win_end
+           bit_or(1::bigint << ((date_part('year', pay.period_month)::int * 12
+                                 + date_part('month', pay.period_month)::int)
+                                - (date_part('year', $1::date)::int * 12
+                                   + date_part('month', $1::date)::int - $2::int + 1))) AS mask
+      FROM @src@.payment pay
+     WHERE pay.period_month >= (SELECT win_start FROM win)
+       AND pay.period_month < (SELECT win_end FROM win)
        AND pay.amount > 0
        AND (cardinality($5::text[]) = 0 OR pay.kind = ANY ($5::text[]))
        AND ($14::text IS NULL OR pay.person_id = $14::text)

@@ -37,11 +37,12 @@ cmd_data_quality(int argc, char **argv, kvp_ctx *ctx)
 	};
 	const char *as_of_arg = NULL;
 	char as_of[11];
+	char window[16];
 	bool table = false;
 	PGconn *conn = NULL;
 	PGresult *res = NULL;
 	char *kinds = NULL, *sql = NULL;
-	const char *params[2];
+	const char *params[3];
 	long long total = 0;
 	int c, i, rc = KVP_EXIT_FAILURE;
 
@@ -80,9 +81,11 @@ cmd_data_quality(int argc, char **argv, kvp_ctx *ctx)
 
 	kinds = scan_pg_array(&ctx->cfg.id_payment_kinds);
 	sql = db_expand(conn, &ctx->cfg, sql_get("dataquality.sql"));
+	snprintf(window, sizeof(window), "%d", ctx->cfg.id_window_months);
 	params[0] = as_of;
 	params[1] = kinds;
-	res = db_exec(conn, "data-quality query", sql, 2, params);
+	params[2] = window;
+	res = db_exec(conn, "data-quality query", sql, 3, params);
 	if (res == NULL)
 		goto done;
 	if (table)

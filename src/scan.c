@@ -278,6 +278,18 @@ static const char update_run[] =
 	"  r.flag_not_informed, r.flag_not_assessed, r.flag_aev_missing,"
 	"  (SELECT coalesce(sum(rows), 0) FROM kvp_scan_dq)";
 
+/* Run a parameterless statement template; 0 or -1 logged. */
+static int
+run_sql_command(PGconn *conn, const kvp_config *cfg, const char *what, const char *tmpl)
+{
+	PGresult *res = run_sql(conn, cfg, what, tmpl, 0, NULL);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
 /* Run a statement and return how many rows it touched, or -1 logged. */
 static long long
 run_count(PGconn *conn, const kvp_config *cfg, const char *what, const char *tmpl,
@@ -357,14 +369,20 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 	ident = xasprintf("INSERT INTO kvp_scan_result %s", sql_get("identify.sql"));
 	if (run_count(conn, cfg, "identification query", ident, SCAN_NPARAMS, sp.values) < 0)
 		goto done;
+	/* autovacuum never analyzes temporary tables: without this the plans below guess */
+	if (db_command(conn, "analyzing the result", "ANALYZE kvp_scan_result", 0, NULL) < 0)
+		goto done;
 	dq = xasprintf("INSERT INTO kvp_scan_dq %s", sql_get("dataquality.sql"));
-	p[0] = as_of; p[1] = sp.arrays[0];
-	if (run_count(conn, cfg, "data-quality query", dq, 2, p) < 0)
+	p[0] = as_of; p[1] = sp.arrays[0]; p[2] = sp.num[0];
+	if (run_count(conn, cfg, "data-quality query", dq, 3, p) < 0)
 		goto done;
 
 	/* flagged candidates and the worklist items' lifecycle */
 	p[0] = run_id; p[1] = as_of;
 	if (run_count(conn, cfg, "storing the candidates", insert_candidates, 1, p) < 0)
+		goto done;
+	/* the new run's rows are not in the statistics yet; the item statements join them */
+	if (run_sql_command(conn, cfg, "analyzing the candidates", "ANALYZE @state@.candidate, @state@.item") < 0)
 		goto done;
 	if ((sum->items_resolved = run_count(conn, cfg, "resolving items", resolve_items, 2, p)) < 0
 	    || (sum->items_open = run_count(conn, cfg, "updating open items", open_items, 2, p)) < 0
