@@ -68,10 +68,26 @@ db_log_error(PGconn *conn, const PGresult *res, const char *what)
 	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
 	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
 	if (msg == NULL) {
 		msg = PQerrorMessage(conn);
 		log_error("%s failed: %.*s", what, (int) strcspn(msg, "\n"), msg);
+		return;
+	}
+	/*
+	 * Data exceptions (22) and integrity violations (23) quote the values
+	 * involved, which may be a person's id: log only what failed where.
+	 */
+	if (state && (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0)) {
+		const char *table = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
+		const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+		const char *column = PQresultErrorField(res, PG_DIAG_COLUMN_NAME);
+
+		log_error("%s failed: SQLSTATE %s", what, state);
+		log_detail("table %s, constraint %s, column %s; the server's message is not logged because it may quote personal data",
+			   table ? table : "-", constraint ? constraint : "-", column ? column : "-");
+		log_hint("the PostgreSQL server log has the full message");
 		return;
 	}
 	log_error("%s failed: %s", what, msg);
