@@ -35,5 +35,5 @@ SQL
 	rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$T_SCRATCH/time")
 	dry=$( { /usr/bin/time -f %e "$KVPSCAN" -c "$T_SCRATCH/b.conf" scan --dry-run --as-of "$ASOF" >/dev/null; } 2>&1 | tail -n 1)
 	printf 'persons %s, payment rows %s: scan %.0f ms, core %.0f ms, ratio %.2f, peak RSS %s kB, dry-run %s s\n' \
-		"$n" "$rows" "$wall" "$core" "$(echo "$wall / $core" | bc -l)" "$rss" "$dry"
+		"$n" "$rows" "$wall" "$core" "$(awk -v a="$wall" -v b="$core" 'BEGIN { print a / b }')" "$rss" "$dry"
 done
