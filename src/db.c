@@ -178,3 +178,22 @@ db_today(PGconn *conn, const kvp_config *cfg, char out[11])
 	PQclear(res);
 	return 0;
 }
+
+bool
+as_of_arg_valid(const char *arg)
+{
+	if (arg == NULL || valid_iso_date(arg))
+		return true;
+	log_error("invalid value for --as-of: \"%s\"", arg);
+	log_hint("give a date as YYYY-MM-DD, e.g. 2024-03-01");
+	return false;
+}
+
+int
+db_as_of(PGconn *conn, const kvp_config *cfg, const char *arg, char out[11])
+{
+	if (arg == NULL)
+		return db_today(conn, cfg, out);
+	snprintf(out, 11, "%s", arg);
+	return 0;
+}

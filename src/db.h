@@ -45,4 +45,10 @@ int db_rollback(PGconn *conn);
  */
 int db_today(PGconn *conn, const kvp_config *cfg, char out[11]);
 
+/* Check an --as-of argument (NULL means none given); logs a usage error and returns false when malformed. */
+bool as_of_arg_valid(const char *arg);
+
+/* The run's as-of date into out[11]: arg when given, else db_today(); 0 or -1 logged. */
+int db_as_of(PGconn *conn, const kvp_config *cfg, const char *arg, char out[11]);
+
 #endif

@@ -544,11 +544,8 @@ cmd_scan(int argc, char **argv, kvp_ctx *ctx)
 		scan_usage(stderr);
 		return KVP_EXIT_USAGE;
 	}
-	if (as_of_arg && !valid_iso_date(as_of_arg)) {
-		log_error("invalid value for --as-of: \"%s\"", as_of_arg);
-		log_hint("give a date as YYYY-MM-DD, e.g. 2024-03-01");
+	if (!as_of_arg_valid(as_of_arg))
 		return KVP_EXIT_USAGE;
-	}
 	if (!dry_run && (format_given || include_excluded)) {
 		log_error("--format and --include-excluded need --dry-run");
 		log_hint("a stored run prints a summary of counts only");
@@ -558,9 +555,7 @@ cmd_scan(int argc, char **argv, kvp_ctx *ctx)
 	conn = db_connect(&ctx->cfg);
 	if (conn == NULL)
 		goto done;
-	if (as_of_arg)
-		snprintf(as_of, sizeof(as_of), "%s", as_of_arg);
-	else if (db_today(conn, &ctx->cfg, as_of) < 0)
+	if (db_as_of(conn, &ctx->cfg, as_of_arg, as_of) < 0)
 		goto done;
 
 	if (dry_run) {
