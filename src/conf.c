@@ -71,13 +71,18 @@ check_sql_ident(const char *v)
 	return true;
 }
 
-/* HH:MM, 00:00..23:59. */
+/* HH:MM or HH:MM:SS, 00:00..23:59:59. */
 static bool
 check_hhmm(const char *v)
 {
-	if (strlen(v) != 5 || v[2] != ':' || !isdigit((unsigned char) v[0])
+	size_t n = strlen(v);
+
+	if ((n != 5 && n != 8) || v[2] != ':' || !isdigit((unsigned char) v[0])
 	    || !isdigit((unsigned char) v[1]) || !isdigit((unsigned char) v[3])
 	    || !isdigit((unsigned char) v[4]))
+		return false;
+	if (n == 8 && (v[5] != ':' || !isdigit((unsigned char) v[6])
+		       || !isdigit((unsigned char) v[7]) || v[6] >= '6'))
 		return false;
 	return (v[0] - '0') * 10 + (v[1] - '0') < 24 && v[3] < '6';
 }
@@ -198,7 +203,7 @@ static const char *const v_report_day[] = {"monday", "tuesday", "wednesday", "th
 
 #define W_NONEMPTY "a non-empty string"
 #define W_IDENT "a SQL identifier: lower-case letters, digits and underscores, not starting with a digit, at most 63 characters"
-#define W_HHMM "a time of day as HH:MM, from 00:00 to 23:59"
+#define W_HHMM "a time of day as HH:MM or HH:MM:SS, from 00:00 to 23:59:59"
 
 static const opt opts[] = {
 	K_STR("log.ident", log_ident, "kvpscan", check_nonempty, W_NONEMPTY, false,

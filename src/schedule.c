@@ -18,12 +18,16 @@ schedule_parse(kvp_schedule *s, const char *hhmm, const char *day)
 					   "thursday", "friday", "saturday"};
 	size_t i;
 
-	if (hhmm == NULL || strlen(hhmm) != 5 || hhmm[2] != ':'
+	if (hhmm == NULL || (strlen(hhmm) != 5 && strlen(hhmm) != 8) || hhmm[2] != ':'
 	    || hhmm[0] < '0' || hhmm[0] > '2' || hhmm[1] < '0' || hhmm[1] > '9'
 	    || hhmm[3] < '0' || hhmm[3] > '5' || hhmm[4] < '0' || hhmm[4] > '9')
 		return -1;
+	if (hhmm[5] != '\0' && (hhmm[5] != ':' || hhmm[6] < '0' || hhmm[6] > '5'
+				 || hhmm[7] < '0' || hhmm[7] > '9'))
+		return -1;
 	s->hour = (hhmm[0] - '0') * 10 + (hhmm[1] - '0');
 	s->minute = (hhmm[3] - '0') * 10 + (hhmm[4] - '0');
+	s->second = hhmm[5] ? (hhmm[6] - '0') * 10 + (hhmm[7] - '0') : 0;
 	if (s->hour > 23)
 		return -1;
 	s->weekday = -1;
@@ -59,20 +63,20 @@ schedule_set_timezone(const char *tz)
 	return 0;
 }
 
-/* Does t show wall-clock y-m-d h:m locally? */
+/* Does t show wall-clock y-m-d h:m:sec locally? */
 static bool
-shows(time_t t, int y, int m, int d, int h, int min)
+shows(time_t t, int y, int m, int d, int h, int min, int sec)
 {
 	struct tm tm;
 
 	if (localtime_r(&t, &tm) == NULL)
 		return false;
 	return tm.tm_year == y - 1900 && tm.tm_mon == m - 1 && tm.tm_mday == d
-	       && tm.tm_hour == h && tm.tm_min == min;
+	       && tm.tm_hour == h && tm.tm_min == min && tm.tm_sec == sec;
 }
 
 static time_t
-make_local(int y, int m, int d, int h, int min, int isdst)
+make_local(int y, int m, int d, int h, int min, int sec, int isdst)
 {
 	struct tm tm;
 
@@ -82,6 +86,7 @@ make_local(int y, int m, int d, int h, int min, int isdst)
 	tm.tm_mday = d;
 	tm.tm_hour = h;
 	tm.tm_min = min;
+	tm.tm_sec = sec;
 	tm.tm_isdst = isdst;
 	return mktime(&tm);
 }
@@ -93,10 +98,10 @@ schedule_slot_on(const kvp_schedule *s, int y, int m, int d)
 	struct tm tm;
 	int i;
 
-	cand[0] = make_local(y, m, d, s->hour, s->minute, 0);
-	cand[1] = make_local(y, m, d, s->hour, s->minute, 1);
+	cand[0] = make_local(y, m, d, s->hour, s->minute, s->second, 0);
+	cand[1] = make_local(y, m, d, s->hour, s->minute, s->second, 1);
 	for (i = 0; i < 2; i++)
-		if (cand[i] != (time_t) -1 && shows(cand[i], y, m, d, s->hour, s->minute)
+		if (cand[i] != (time_t) -1 && shows(cand[i], y, m, d, s->hour, s->minute, s->second)
 		    && (best == (time_t) -1 || cand[i] < best))
 			best = cand[i];
 	if (best != (time_t) -1)
@@ -107,7 +112,7 @@ schedule_slot_on(const kvp_schedule *s, int y, int m, int d)
 	 * forward over it): run when the clocks jump, the first minute whose
 	 * local time is later than the wanted one.  Bounded to 3 hours.
 	 */
-	t = make_local(y, m, d, s->hour, s->minute, -1);
+	t = make_local(y, m, d, s->hour, s->minute, s->second, -1);
 	if (t == (time_t) -1)
 		return t;
 	t -= 3 * 3600;
@@ -116,7 +121,8 @@ schedule_slot_on(const kvp_schedule *s, int y, int m, int d)
 		if (localtime_r(&t, &tm) == NULL)
 			return (time_t) -1;
 		if (tm.tm_year == y - 1900 && tm.tm_mon == m - 1 && tm.tm_mday == d
-		    && tm.tm_hour * 60 + tm.tm_min > s->hour * 60 + s->minute)
+		    && tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec
+		       > s->hour * 3600 + s->minute * 60 + s->second)
 			return t;
 	}
 	return (time_t) -1;

@@ -9,12 +9,13 @@
 typedef struct kvp_schedule {
 	int hour;       /* 0..23 */
 	int minute;     /* 0..59 */
+	int second;     /* 0..59, 0 unless given as HH:MM:SS */
 	int weekday;    /* -1 every day, 0 sunday .. 6 saturday */
 	bool monthly;   /* on the first day of each month */
 } kvp_schedule;
 
 /*
- * Parse "HH:MM" and a day ("daily", "monday".."sunday", "monthly"; NULL
+ * Parse "HH:MM" or "HH:MM:SS" and a day ("daily", "monday".."sunday", "monthly"; NULL
  * means daily) into s.  0 on success, -1 when either is invalid.
  */
 int schedule_parse(kvp_schedule *s, const char *hhmm, const char *day);

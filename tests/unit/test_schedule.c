@@ -140,6 +140,32 @@ START_TEST(test_weekly_monthly)
 }
 END_TEST
 
+START_TEST(test_seconds)
+{
+	kvp_schedule s;
+
+	ck_assert_int_eq(schedule_parse(&s, "02:30:45", NULL), 0);
+	ck_assert_int_eq(s.hour, 2);
+	ck_assert_int_eq(s.minute, 30);
+	ck_assert_int_eq(s.second, 45);
+	ck_assert_int_eq(schedule_parse(&s, "02:30", NULL), 0);
+	ck_assert_int_eq(s.second, 0);
+	ck_assert_int_eq(schedule_parse(&s, "02:30:60", NULL), -1);
+	ck_assert_int_eq(schedule_parse(&s, "02:30:4", NULL), -1);
+	ck_assert_int_eq(schedule_parse(&s, "02:30-45", NULL), -1);
+	ck_assert_int_eq(schedule_parse(&s, "02:30:45x", NULL), -1);
+
+	/* 2026-11-23 02:30:45 CET = 01:30:45 UTC */
+	s = sched("02:30:45", NULL);
+	ck_assert_int_eq(schedule_next(&s, utc(2026, 11, 23, 1, 30)), utc(2026, 11, 23, 1, 30) + 45);
+	ck_assert_int_eq(schedule_next(&s, utc(2026, 11, 23, 1, 30) + 45), utc(2026, 11, 24, 1, 30) + 45);
+	ck_assert_int_eq(schedule_prev(&s, utc(2026, 11, 23, 1, 30) + 44), utc(2026, 11, 22, 1, 30) + 45);
+	ck_assert_int_eq(schedule_prev(&s, utc(2026, 11, 23, 1, 30) + 45), utc(2026, 11, 23, 1, 30) + 45);
+	/* spring forward 2026-03-29: 02:30:45 does not exist; the slot is the jump at 01:00 UTC */
+	ck_assert_int_eq(schedule_next(&s, utc(2026, 3, 28, 12, 0)), utc(2026, 3, 29, 1, 0));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -154,6 +180,7 @@ main(void)
 	tcase_add_test(tc, test_spring_forward);
 	tcase_add_test(tc, test_fall_back);
 	tcase_add_test(tc, test_weekly_monthly);
+	tcase_add_test(tc, test_seconds);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
