@@ -34,6 +34,9 @@ int cmd_test_delivery(int argc, char **argv, kvp_ctx *ctx); /* cmd_testdelivery.
 int cmd_deliver(int argc, char **argv, kvp_ctx *ctx);       /* cmd_deliver.c */
 int cmd_outbox(int argc, char **argv, kvp_ctx *ctx);        /* cmd_deliver.c */
 int cmd_redeliver(int argc, char **argv, kvp_ctx *ctx);     /* cmd_deliver.c */
+int cmd_run(int argc, char **argv, kvp_ctx *ctx);           /* cmd_run.c */
+int cmd_daemon(int argc, char **argv, kvp_ctx *ctx);        /* daemon.c */
+int cmd_status(int argc, char **argv, kvp_ctx *ctx);        /* status.c */
 
 /* True if argv holds -h or --help before any "--"; for commands' own help. */
 bool cmd_wants_help(int argc, char **argv);

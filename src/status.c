@@ -1,0 +1,200 @@
+/* status.c - "kvpscan status": the last runs, the outbox, the next scan, the schema version */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "db.h"
+#include "log.h"
+#include "migrate.h"
+#include "schedule.h"
+
+static void
+status_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: kvpscan status [--format table|json]\n\n"
+		"Show the last runs (as-of date, start, duration, outcome, counts), the\n"
+		"deliveries pending, failed (pending after a failed attempt) and dead, the\n"
+		"next scheduled scan and the schema version against the program's.\n\n"
+		"Options:\n"
+		"  --format F   table (default) or json\n\n"
+		"Exit status 0; 1 when the last run failed, a delivery is dead, the schema\n"
+		"is not at the program's version or the database cannot be reached (for\n"
+		"monitoring).\n");
+}
+
+/* Columns of the runs query. */
+enum { R_ID, R_AS_OF, R_STARTED, R_DURATION, R_STATUS, R_CANDIDATES, R_FLAGGED,
+       R_NEW, R_OPEN, R_RESOLVED, R_NCOLS };
+static const char *const run_cols[R_NCOLS] = {
+	"run_id", "as_of", "started_at", "duration_seconds", "status", "candidates",
+	"flagged", "items_new", "items_open", "items_resolved"
+};
+
+static const char runs_sql[] =
+	"SELECT run_id, as_of, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS TZ'),"
+	" coalesce(round(extract(epoch FROM finished_at - started_at)::numeric, 1)::text, ''),"
+	" status, candidates, flagged, items_new, items_open, items_resolved"
+	" FROM @state@.run ORDER BY run_id DESC LIMIT 5";
+
+static const char deliveries_sql[] =
+	"SELECT count(*) FILTER (WHERE state IN ('pending', 'sending')),"
+	" count(*) FILTER (WHERE state IN ('pending', 'sending') AND attempts > 0),"
+	" count(*) FILTER (WHERE state = 'dead'), count(*) FILTER (WHERE state = 'sent')"
+	" FROM @state@.delivery";
+
+static PGresult *
+state_exec(PGconn *conn, const kvp_config *cfg, const char *what, const char *tmpl)
+{
+	char *sql = db_expand(conn, cfg, tmpl);
+	PGresult *res = db_exec(conn, what, sql, 0, NULL);
+
+	free(sql);
+	return res;
+}
+
+static bool
+numeric_col(int col)
+{
+	return col == R_ID || col == R_CANDIDATES || col == R_FLAGGED || col == R_NEW
+	       || col == R_OPEN || col == R_RESOLVED || col == R_DURATION;
+}
+
+int
+cmd_status(int argc, char **argv, kvp_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{"format", required_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	static const char *const del_names[4] = {"pending", "failed", "dead", "sent"};
+	bool json = false, last_failed = false;
+	PGconn *conn = NULL;
+	PGresult *runs = NULL, *dels = NULL;
+	kvp_schedule sched;
+	char next[64] = "";
+	int c, i, j, version = 0, latest = migrate_latest_version(), rc = KVP_EXIT_FAILURE;
+	long long dead = 0;
+	strbuf sb;
+
+	sb_init(&sb);
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (strcmp(optarg, "json") == 0) {
+				json = true;
+			} else if (strcmp(optarg, "table") != 0) {
+				log_error("invalid value for --format: \"%s\"", optarg);
+				log_hint("use table or json");
+				return KVP_EXIT_USAGE;
+			}
+			break;
+		case 'h': status_usage(stdout); return KVP_EXIT_OK;
+		default: status_usage(stderr); return KVP_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument \"%s\"", argv[optind]);
+		status_usage(stderr);
+		return KVP_EXIT_USAGE;
+	}
+	if (schedule_set_timezone(ctx->cfg.dmn_timezone) == 0
+	    && schedule_parse(&sched, ctx->cfg.dmn_scan_at, NULL) == 0) {
+		time_t t = schedule_next(&sched, time(NULL));
+		struct tm tm;
+
+		if (t != (time_t) -1 && localtime_r(&t, &tm) != NULL)
+			strftime(next, sizeof(next), "%Y-%m-%d %H:%M:%S %Z", &tm);
+	}
+
+	conn = db_connect(&ctx->cfg);
+	if (conn == NULL || migrate_current_version(conn, &ctx->cfg, &version) < 0)
+		goto cleanup;
+	if (version >= 2 && (runs = state_exec(conn, &ctx->cfg, "reading the last runs", runs_sql)) == NULL)
+		goto cleanup;
+	if (version >= 3 && (dels = state_exec(conn, &ctx->cfg, "counting deliveries", deliveries_sql)) == NULL)
+		goto cleanup;
+	if (runs != NULL && PQntuples(runs) > 0)
+		last_failed = strcmp(PQgetvalue(runs, 0, R_STATUS), "succeeded") != 0;
+	if (dels != NULL) {
+		int64_t v;
+
+		if (parse_int64(PQgetvalue(dels, 0, 2), 0, INT64_MAX, &v) == 0)
+			dead = (long long) v;
+	}
+
+	if (json) {
+		sb_printf(&sb, "{\"schema_version\": %d, \"program_schema_version\": %d, \"next_scan\": ",
+			  version, latest);
+		json_escape(&sb, next);
+		sb_puts(&sb, ", \"runs\": [");
+		for (i = 0; runs != NULL && i < PQntuples(runs); i++) {
+			sb_puts(&sb, i ? ", {" : "{");
+			for (j = 0; j < R_NCOLS; j++) {
+				const char *v = PQgetvalue(runs, i, j);
+
+				sb_printf(&sb, "%s\"%s\": ", j ? ", " : "", run_cols[j]);
+				if (numeric_col(j) && *v != '\0')
+					sb_puts(&sb, v);
+				else if (numeric_col(j))
+					sb_puts(&sb, "null");
+				else
+					json_escape(&sb, v);
+			}
+			sb_putc(&sb, '}');
+		}
+		sb_puts(&sb, "], \"deliveries\": {");
+		for (j = 0; j < 4; j++)
+			sb_printf(&sb, "%s\"%s\": %s", j ? ", " : "", del_names[j],
+				  dels ? PQgetvalue(dels, 0, j) : "0");
+		sb_printf(&sb, "}, \"healthy\": %s}\n",
+			  last_failed || dead > 0 || version != latest ? "false" : "true");
+	} else {
+		sb_printf(&sb, "schema version   %d (program %d)%s\n", version, latest,
+			  version == latest ? "" : "  -- run \"kvpscan migrate\"");
+		sb_printf(&sb, "next scan        %s\n", next[0] ? next : "unknown");
+		if (dels != NULL)
+			sb_printf(&sb, "deliveries       %s pending, %s failed (to be retried), %s dead, %s sent\n",
+				  PQgetvalue(dels, 0, 0), PQgetvalue(dels, 0, 1), PQgetvalue(dels, 0, 2),
+				  PQgetvalue(dels, 0, 3));
+		sb_puts(&sb, "\nlast runs\n");
+		sb_printf(&sb, "%6s  %-10s  %-23s  %8s  %-9s  %10s  %7s  %5s  %5s  %8s\n", "run", "as of",
+			  "started", "seconds", "status", "candidates", "flagged", "new", "open", "resolved");
+		for (i = 0; runs != NULL && i < PQntuples(runs); i++)
+			sb_printf(&sb, "%6s  %-10s  %-23s  %8s  %-9s  %10s  %7s  %5s  %5s  %8s\n",
+				  PQgetvalue(runs, i, R_ID), PQgetvalue(runs, i, R_AS_OF),
+				  PQgetvalue(runs, i, R_STARTED), PQgetvalue(runs, i, R_DURATION),
+				  PQgetvalue(runs, i, R_STATUS), PQgetvalue(runs, i, R_CANDIDATES),
+				  PQgetvalue(runs, i, R_FLAGGED), PQgetvalue(runs, i, R_NEW),
+				  PQgetvalue(runs, i, R_OPEN), PQgetvalue(runs, i, R_RESOLVED));
+		if (runs == NULL || PQntuples(runs) == 0)
+			sb_puts(&sb, "  (no runs yet)\n");
+	}
+	fputs(sb_str(&sb), stdout);
+	rc = KVP_EXIT_OK;
+	if (version != latest) {
+		log_warning("schema is at version %d, the program needs %d", version, latest);
+		rc = KVP_EXIT_FAILURE;
+	}
+	if (last_failed) {
+		log_warning("the last run failed");
+		rc = KVP_EXIT_FAILURE;
+	}
+	if (dead > 0) {
+		log_warning("%lld deliveries are dead", dead);
+		log_hint("see \"kvpscan outbox --failed\"");
+		rc = KVP_EXIT_FAILURE;
+	}
+cleanup:
+	sb_free(&sb);
+	PQclear(runs);
+	PQclear(dels);
+	PQfinish(conn);
+	return rc;
+}
