@@ -34,6 +34,8 @@ int cmd_test_delivery(int argc, char **argv, kvp_ctx *ctx); /* cmd_testdelivery.
 int cmd_deliver(int argc, char **argv, kvp_ctx *ctx);       /* cmd_deliver.c */
 int cmd_outbox(int argc, char **argv, kvp_ctx *ctx);        /* cmd_deliver.c */
 int cmd_redeliver(int argc, char **argv, kvp_ctx *ctx);     /* cmd_deliver.c */
+int cmd_target(int argc, char **argv, kvp_ctx *ctx);        /* target.c */
+int cmd_report(int argc, char **argv, kvp_ctx *ctx);        /* report.c */
 int cmd_run(int argc, char **argv, kvp_ctx *ctx);           /* cmd_run.c */
 int cmd_daemon(int argc, char **argv, kvp_ctx *ctx);        /* daemon.c */
 int cmd_status(int argc, char **argv, kvp_ctx *ctx);        /* status.c */

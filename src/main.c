@@ -32,6 +32,8 @@ static const struct command {
 	{"deliver", cmd_deliver, "send the worklists waiting in the outbox"},
 	{"outbox", cmd_outbox, "list pending, failed and dead deliveries"},
 	{"redeliver", cmd_redeliver, "queue deliveries again"},
+	{"target", cmd_target, "set, list or import KVP participant targets"},
+	{"report", cmd_report, "print the målekort: targets, funnel, open items"},
 	{"run", cmd_run, "scan and deliver once, under the run lock (for a timer)"},
 	{"daemon", cmd_daemon, "run the nightly scan on schedule and retry deliveries"},
 	{"status", cmd_status, "show the last runs, the outbox and the next scan"},

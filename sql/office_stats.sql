@@ -1,0 +1,97 @@
+-- office_stats.sql - per-office funnel counts of a stored run, set-based
+-- (run inside scan_store_tx, after identify.sql filled the temp table
+-- kvp_scan_result with every person in scope; docs/report.md)
+--
+-- Parameters:
+--   $1  bigint  run_id
+--   $2  date    as-of date D
+--   $3  int     window months
+--   $4  text[]  payment kinds that count; empty: every kind
+--
+-- One row per office: every office of @src@.office, and any other office_id
+-- (or '' for none) that has a recipient, a person in scope or a participant.
+-- recipients: persons with a month of assistance in the window, by the
+-- person's office (payments of unknown persons count in run.recipients only).
+-- informed: candidates with an INFORMED event in the validity span (no
+-- NOT_INFORMED flag).  assessed_*, applied, granted: persons in scope with such
+-- an event in the 12 months up to D (D - 12 months < date <= D); assessed counts
+-- a person once, by the outcome of the latest ASSESSED event.  active_participants:
+-- persons with a participation active on D, from the source.
+INSERT INTO @state@.run_office (run_id, office_id, recipients, long_term, special_needs,
+    candidates, excluded_in_programme, excluded_pending, excluded_benefit, excluded_right_used,
+    flagged, flag_not_informed, flag_not_assessed, flag_aev_missing, informed,
+    assessed_relevant, assessed_not_relevant, applied, granted, active_participants)
+WITH res AS (
+    SELECT person_id, coalesce(office_id, '') AS office_id, long_term, special_needs,
+           excluded = '' AS candidate,
+           string_to_array(excluded, '+') AS ex, string_to_array(flags, '+') AS fl
+      FROM kvp_scan_result
+), st AS (
+    SELECT office_id,
+           count(*) FILTER (WHERE long_term) AS long_term,
+           count(*) FILTER (WHERE special_needs) AS special_needs,
+           count(*) FILTER (WHERE candidate) AS candidates,
+           count(*) FILTER (WHERE 'IN_PROGRAMME' = ANY (ex)) AS ex_ip,
+           count(*) FILTER (WHERE 'PENDING' = ANY (ex)) AS ex_p,
+           count(*) FILTER (WHERE 'EXCLUDED_BENEFIT' = ANY (ex)) AS ex_b,
+           count(*) FILTER (WHERE 'RIGHT_USED' = ANY (ex)) AS ex_r,
+           count(*) FILTER (WHERE candidate AND cardinality(fl) > 0) AS flagged,
+           count(*) FILTER (WHERE candidate AND 'NOT_INFORMED' = ANY (fl)) AS f_ni,
+           count(*) FILTER (WHERE candidate AND 'NOT_ASSESSED' = ANY (fl)) AS f_na,
+           count(*) FILTER (WHERE candidate AND 'AEV_MISSING' = ANY (fl)) AS f_aev,
+           count(*) FILTER (WHERE candidate AND NOT ('NOT_INFORMED' = ANY (fl))) AS informed
+      FROM res GROUP BY office_id
+), rc AS (
+    SELECT coalesce(p.office_id, '') AS office_id, count(DISTINCT pay.person_id) AS n
+      FROM @src@.payment pay
+      JOIN @src@.person p ON p.person_id = pay.person_id
+     WHERE pay.period_month >= (date_trunc('month', $2::date) + interval '1 month'
+                                - make_interval(months => $3::int))::date
+       AND pay.period_month < (date_trunc('month', $2::date) + interval '1 month')::date
+       AND pay.amount > 0
+       AND (cardinality($4::text[]) = 0 OR pay.kind = ANY ($4::text[]))
+     GROUP BY 1
+), ev AS (
+    SELECT r.office_id,
+           count(DISTINCT e.person_id) FILTER (WHERE e.event = 'APPLIED') AS applied,
+           count(DISTINCT e.person_id) FILTER (WHERE e.event = 'GRANTED') AS granted
+      FROM res r
+      JOIN @src@.kvp_event e ON e.person_id = r.person_id
+     WHERE e.event IN ('APPLIED', 'GRANTED')
+       AND e.event_date > ($2::date - interval '12 months') AND e.event_date <= $2::date
+     GROUP BY r.office_id
+), asd AS (
+    SELECT office_id,
+           count(*) FILTER (WHERE outcome = 'RELEVANT') AS rel,
+           count(*) FILTER (WHERE outcome = 'NOT_RELEVANT') AS not_rel
+      FROM (SELECT DISTINCT ON (e.person_id) r.office_id, e.outcome
+              FROM res r
+              JOIN @src@.kvp_event e ON e.person_id = r.person_id
+             WHERE e.event = 'ASSESSED'
+               AND e.event_date > ($2::date - interval '12 months') AND e.event_date <= $2::date
+             ORDER BY e.person_id, e.event_date DESC, e.outcome) latest
+     GROUP BY office_id
+), act AS (
+    SELECT coalesce(p.office_id, '') AS office_id, count(DISTINCT pa.person_id) AS n
+      FROM @src@.participation pa
+      JOIN @src@.person p ON p.person_id = pa.person_id
+     WHERE pa.start_date <= $2::date AND (pa.end_date IS NULL OR pa.end_date >= $2::date)
+     GROUP BY 1
+), offices AS (
+    SELECT office_id FROM @src@.office WHERE office_id IS NOT NULL
+    UNION SELECT office_id FROM st
+    UNION SELECT office_id FROM rc
+    UNION SELECT office_id FROM act
+)
+SELECT $1::bigint, o.office_id, coalesce(rc.n, 0),
+       coalesce(st.long_term, 0), coalesce(st.special_needs, 0), coalesce(st.candidates, 0),
+       coalesce(st.ex_ip, 0), coalesce(st.ex_p, 0), coalesce(st.ex_b, 0), coalesce(st.ex_r, 0),
+       coalesce(st.flagged, 0), coalesce(st.f_ni, 0), coalesce(st.f_na, 0), coalesce(st.f_aev, 0),
+       coalesce(st.informed, 0), coalesce(asd.rel, 0), coalesce(asd.not_rel, 0),
+       coalesce(ev.applied, 0), coalesce(ev.granted, 0), coalesce(act.n, 0)
+  FROM offices o
+  LEFT JOIN st ON st.office_id = o.office_id
+  LEFT JOIN rc ON rc.office_id = o.office_id
+  LEFT JOIN ev ON ev.office_id = o.office_id
+  LEFT JOIN asd ON asd.office_id = o.office_id
+  LEFT JOIN act ON act.office_id = o.office_id
