@@ -10,6 +10,7 @@
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
+#include "report.h"
 #include "scan.h"
 #include "scan_output.h"
 #include "sqlfiles.h"
@@ -389,6 +390,8 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 	    || (sum->items_new = run_count(conn, cfg, "storing new items", new_items, 2, p)) < 0)
 		goto done;
 	if (run_count(conn, cfg, "storing data-quality counts", insert_dq, 1, p) < 0)
+		goto done;
+	if (report_store_office_stats(conn, cfg, run_id, as_of, sp.num[0], sp.arrays[0]) < 0)
 		goto done;
 
 	/* recipients come with identify's rows; with none, count them apart */
