@@ -95,7 +95,7 @@ static const char esc_sql[] =
 	" WHERE i.first_run_id <= $1::bigint AND (i.resolved_run_id IS NULL OR i.resolved_run_id > $1::bigint)"
 	"  AND $2::date - i.first_seen > $3::int AND NOT i.protected"
 	"  AND ($4::text IS NULL OR i.office_id = $4::text)"
-	" ORDER BY 1 COLLATE \"C\", i.veileder_id COLLATE \"C\" NULLS LAST, 7 DESC,"
+	" ORDER BY coalesce(i.office_id, '') COLLATE \"C\", i.veileder_id COLLATE \"C\" NULLS LAST, 7 DESC,"
 	"  i.case_ref COLLATE \"C\", i.flag";
 
 static const char dead_sql[] =
