@@ -67,9 +67,11 @@ cmd_run(int argc, char **argv, kvp_ctx *ctx)
 		printf("another kvpscan run holds the lock; nothing done\n");
 		goto done;
 	}
-	if (r.scan_ok)
-		printf("scan as of %s: run %lld%s, %lld candidates, %lld flagged\n", r.as_of, r.sum.run_id,
-		       r.sum.already_done ? " (already stored)" : "", r.sum.candidates, r.sum.flagged);
+	if (r.scan_ok && r.sum.already_done)
+		printf("scan as of %s: already stored as run %lld\n", r.as_of, r.sum.run_id);
+	else if (r.scan_ok)
+		printf("scan as of %s: run %lld, %lld candidates, %lld flagged\n", r.as_of, r.sum.run_id,
+		       r.sum.candidates, r.sum.flagged);
 	printf("sent %d, retry later %d, dead %d\n", r.sent.sent, r.sent.retried, r.sent.dead);
 	if (r.as_of[0] != '\0')
 		(void) metrics_write(conn, &ctx->cfg, &r);

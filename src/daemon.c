@@ -220,7 +220,7 @@ ensure_conn(struct daemon *d)
 		d->backoff = BACKOFF_MIN;
 		return true;
 	}
-	log_detail("next attempt in %.0f seconds", d->backoff);
+	log_detail("next attempt in %.0f s", d->backoff);
 	d->next_connect = now + d->backoff;
 	d->backoff = d->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : d->backoff * 2;
 	return false;
