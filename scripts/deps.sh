@@ -4,9 +4,13 @@ KVP_DEPS="build-essential autoconf automake pkg-config libpq-dev libconfig-dev
 libcurl4-openssl-dev libssl-dev check postgresql python3 python3-aiosmtpd
 openssl valgrind ca-certificates"
 
+# only the tests need these: a browser to render the HTML report, systemd-analyze
+KVP_TEST_DEPS="chromium systemd"
+
+# kvp_install_deps [EXTRA_PACKAGES...]
 kvp_install_deps() {
 	local missing="" p
-	for p in $KVP_DEPS; do
+	for p in $KVP_DEPS "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 	done
 	[ -z "$missing" ] && return 0
