@@ -117,7 +117,10 @@ sent=$(psql_q "SELECT count(*) FROM kvpscan.delivery WHERE state = 'sent' AND ch
 msgs=$(find m -name 'msg-*.eml' | wc -l)
 conns=$(grep -c '^connection ' m/session.log)
 tls=$(grep -c 'tls=yes auth=yes' m/session.log)
-awk -v a="$t0" -v b="$t1" -v n="$COUNT" -v s="$sent" -v g="$msgs" -v c="$conns" -v t="$tls" 'BEGIN {
+# messages per connection, from "message N conn=C ..." lines: min and max
+per=$(sed -n 's/^message [0-9]* conn=\([0-9]*\) .*/\1/p' m/session.log | sort -n | uniq -c |
+	awk 'NR == 1 { lo = hi = $1 } { if ($1 < lo) lo = $1; if ($1 > hi) hi = $1 } END { print lo "-" hi }')
+awk -v a="$t0" -v b="$t1" -v n="$COUNT" -v s="$sent" -v g="$msgs" -v c="$conns" -v t="$tls" -v p="$per" 'BEGIN {
 	wall = b - a
 	printf "email: %d messages, wall %.2f s, %.0f messages/s\n", n, wall, n / wall
-	printf "email: %d sent, %d stored by the relay (%d over STARTTLS with AUTH), %d SMTP connections\n", s, g, t, c }'
+	printf "email: %d sent, %d stored by the relay (%d over STARTTLS with AUTH), %d SMTP connections (%s messages each)\n", s, g, t, c, p }'
