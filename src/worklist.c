@@ -429,7 +429,7 @@ wl_finish(PGconn *conn, const kvp_config *cfg, const char *insert, const struct 
 	int rc = -1;
 
 	if (w->veileder_id)
-		who = xasprintf("%s (%s)", w->vname ? w->vname : w->veileder_id, w->veileder_id);
+		who = xasprintf("veileder %s", w->veileder_id);   /* an ident, never a name */
 	else
 		who = xstrdup("kontorets felles postkasse (saker uten aktiv veileder)");
 	subject = xasprintf("KVP-arbeidsliste %s %s: %ld %s", w->office_name ? w->office_name : "",
