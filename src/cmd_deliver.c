@@ -14,8 +14,6 @@
 #include "outbox.h"
 #include "worklist.h"
 
-#define DELIVER_BATCH 100
-#define DELIVER_MAX_BATCHES 10000
 
 /* Connect and check the schema; NULL logged. Caller PQfinish()es. */
 static PGconn *
@@ -55,10 +53,10 @@ cmd_deliver(int argc, char **argv, kvp_ctx *ctx)
 		{NULL, 0, NULL, 0}
 	};
 	int64_t limit = INT32_MAX, run_id = 0;
-	struct outbox_counts c, total;
+	struct outbox_counts total;
 	PGconn *conn = NULL;
 	PGresult *res = NULL;
-	int opt, rc = KVP_EXIT_FAILURE, batches;
+	int opt, rc = KVP_EXIT_FAILURE;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -110,20 +108,8 @@ cmd_deliver(int argc, char **argv, kvp_ctx *ctx)
 			goto cleanup;
 	}
 	memset(&total, 0, sizeof(total));
-	for (batches = 0; batches < DELIVER_MAX_BATCHES && limit > 0; batches++) {
-		int want = limit < DELIVER_BATCH ? (int) limit : DELIVER_BATCH;
-
-		if (outbox_send_due(conn, &ctx->cfg, want, &c) < 0)
-			goto cleanup;
-		if (c.claimed == 0)
-			break;
-		limit -= c.claimed;
-		total.claimed += c.claimed;
-		total.sent += c.sent;
-		total.retried += c.retried;
-		total.dead += c.dead;
-		total.lost += c.lost;
-	}
+	if (outbox_deliver_all(conn, &ctx->cfg, limit, NULL, &total) < 0)
+		goto cleanup;
 	printf("sent %d, retry later %d, dead %d", total.sent, total.retried, total.dead);
 	if (total.lost > 0)
 		printf(", sent again after a lost attempt %d", total.lost);

@@ -96,8 +96,10 @@ cmd_test_delivery(int argc, char **argv, kvp_ctx *ctx)
 	}
 	if (strcmp(channel, "webhook") == 0)
 		setup = webhook_send_batch(&ctx->cfg, msgs, n);
-	else if (strcmp(channel, "email") == 0)
+	else if (strcmp(channel, "email") == 0) {
 		setup = email_send_batch(&ctx->cfg, msgs, n);
+		email_channel_close();
+	}
 	else
 		setup = spool_write_batch(&ctx->cfg, msgs, n);
 	if (setup < 0)

@@ -161,6 +161,18 @@ setup_handle(CURL *curl, const kvp_config *cfg, const char *password, const char
 	return 0;
 }
 
+/* The connection cache shared by the batches of one delivery session. */
+static CURLSH *email_share;
+
+void
+email_channel_close(void)
+{
+	if (email_share) {
+		curl_share_cleanup(email_share);
+		email_share = NULL;
+	}
+}
+
 int
 email_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
 {
@@ -198,6 +210,14 @@ email_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
 		fail_all(msgs, 0, n, "email channel setup error");
 		goto cleanup;
 	}
+	/* keep the connection for the next batch too: 2,000 emails, one SMTP session */
+	if (email_share == NULL) {
+		email_share = curl_share_init();
+		if (email_share)
+			(void) curl_share_setopt(email_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	}
+	if (email_share)
+		(void) curl_easy_setopt(curl, CURLOPT_SHARE, email_share);
 
 	/* one easy handle for the batch: libcurl keeps the SMTP connection open between messages */
 	for (i = 0; i < n; i++) {

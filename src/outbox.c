@@ -279,3 +279,35 @@ cleanup:
 	free(record);
 	return rc;
 }
+
+#define OUTBOX_BATCH 100
+#define OUTBOX_MAX_BATCHES 10000
+
+int
+outbox_deliver_all(PGconn *conn, const kvp_config *cfg, long limit,
+		   volatile sig_atomic_t *stop, struct outbox_counts *total)
+{
+	struct outbox_counts c;
+	int batches, rc = 0;
+
+	for (batches = 0; batches < OUTBOX_MAX_BATCHES && limit > 0; batches++) {
+		int want = limit < OUTBOX_BATCH ? (int) limit : OUTBOX_BATCH;
+
+		if (stop != NULL && *stop)
+			break;
+		if (outbox_send_due(conn, cfg, want, &c) < 0) {
+			rc = -1;
+			break;
+		}
+		if (c.claimed == 0)
+			break;
+		limit -= c.claimed;
+		total->claimed += c.claimed;
+		total->sent += c.sent;
+		total->retried += c.retried;
+		total->dead += c.dead;
+		total->lost += c.lost;
+	}
+	email_channel_close();
+	return rc;
+}

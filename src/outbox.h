@@ -2,6 +2,7 @@
 #ifndef KVP_OUTBOX_H
 #define KVP_OUTBOX_H
 
+#include <signal.h>
 #include <libpq-fe.h>
 #include "conf.h"
 
@@ -22,6 +23,15 @@ struct outbox_counts {
  * logged (claimed messages are then retried after their lease).
  */
 int outbox_send_due(PGconn *conn, const kvp_config *cfg, int limit, struct outbox_counts *out);
+
+/*
+ * Send everything due, batch after batch, until nothing is due, at most
+ * `limit` deliveries, or *stop (may be NULL) becomes true.  Adds to *total
+ * (not zeroed).  Closes the channel's kept connection at the end.  0, or -1
+ * with the error logged.
+ */
+int outbox_deliver_all(PGconn *conn, const kvp_config *cfg, long limit,
+		       volatile sig_atomic_t *stop, struct outbox_counts *total);
 
 /*
  * The delay in seconds before attempt number attempts+1:

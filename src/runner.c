@@ -12,8 +12,7 @@
 #include "migrate.h"
 #include "runner.h"
 
-#define RUN_BATCH 100
-#define RUN_MAX_BATCHES 1000
+#define RUN_MAX_DELIVERIES 100000L
 
 /* The lock key: one per state schema, so two installations on a server do not block each other. */
 #define LOCK_KEY "hashtext('kvpscan.run:' || $1)::bigint"
@@ -52,23 +51,7 @@ int
 runner_deliver_due(PGconn *conn, const kvp_config *cfg, volatile sig_atomic_t *stop,
 		   struct outbox_counts *total)
 {
-	struct outbox_counts c;
-	int batches;
-
-	for (batches = 0; batches < RUN_MAX_BATCHES; batches++) {
-		if (stop != NULL && *stop)
-			break;
-		if (outbox_send_due(conn, cfg, RUN_BATCH, &c) < 0)
-			return -1;
-		if (c.claimed == 0)
-			break;
-		total->claimed += c.claimed;
-		total->sent += c.sent;
-		total->retried += c.retried;
-		total->dead += c.dead;
-		total->lost += c.lost;
-	}
-	return 0;
+	return outbox_deliver_all(conn, cfg, RUN_MAX_DELIVERIES, stop, total);
 }
 
 int
