@@ -83,18 +83,6 @@ daemon_usage(FILE *out)
 		"configuration.\n");
 }
 
-static enum log_level
-level_from_name(const char *name)
-{
-	static const char *const names[] = {"error", "warning", "notice", "info", "debug"};
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(names); i++)
-		if (strcmp(names[i], name) == 0)
-			return (enum log_level) i;
-	return KVP_LOG_INFO;
-}
-
 /* "2026-11-24 02:30 CET" (seconds shown when the schedule has them) into buf. */
 static void
 format_slot(time_t t, bool seconds, char *buf, size_t size)
@@ -152,7 +140,7 @@ reload(struct daemon *d)
 	if (conf_reload(&ctx->cfg, ctx->config_path) < 0)
 		return;     /* conf_load logged the file and line; the old config stays */
 	if (!ctx->verbose)
-		log_set_level(level_from_name(ctx->cfg.log_level));
+		log_set_level(log_level_from_name(ctx->cfg.log_level));
 	if (load_schedule(d, &ctx->cfg) == 0)
 		announce(d);
 	d->next_retry = now_real();

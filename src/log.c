@@ -154,3 +154,14 @@ log_facility_from_name(const char *name)
 			return map[i].value;
 	return -1;
 }
+
+enum log_level
+log_level_from_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(level_names); i++)
+		if (strcmp(level_names[i], name) == 0)
+			return (enum log_level) i;
+	return KVP_LOG_INFO;
+}

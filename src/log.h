@@ -42,6 +42,8 @@ void log_debug(const char *fmt, ...) KVP_PRINTF(1, 2);
 void log_detail(const char *fmt, ...) KVP_PRINTF(1, 2);
 /* Add a HINT line to the previous message, at its level; keeps errno. */
 void log_hint(const char *fmt, ...) KVP_PRINTF(1, 2);
+/* Map a level name ("error" .. "debug") to its level; KVP_LOG_INFO if unknown. */
+enum log_level log_level_from_name(const char *name);
 /* Map a facility name ("daemon", "local0".."local7", "user") to LOG_*; -1 if unknown. */
 int log_facility_from_name(const char *name);
 

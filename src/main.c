@@ -115,18 +115,6 @@ take_global_options(int *argcp, char **argv, kvp_ctx *ctx, bool *version)
 	return 0;
 }
 
-static enum log_level
-level_from_name(const char *name)
-{
-	static const char *const names[] = {"error", "warning", "notice", "info", "debug"};
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(names); i++)
-		if (strcmp(names[i], name) == 0)
-			return (enum log_level) i;
-	return KVP_LOG_INFO;
-}
-
 /*
  * Log to syslog under systemd or when the config asks for it; to stderr when
  * run by hand, by cron or by a test (log.destination = "auto").
@@ -137,7 +125,7 @@ setup_logging(const kvp_ctx *ctx)
 	const kvp_config *cfg = &ctx->cfg;
 	bool use_syslog;
 	int facility = log_facility_from_name(cfg->log_facility);
-	enum log_level level = level_from_name(cfg->log_level);
+	enum log_level level = log_level_from_name(cfg->log_level);
 
 	if (strcmp(cfg->log_destination, "syslog") == 0)
 		use_syslog = true;

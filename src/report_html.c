@@ -8,22 +8,6 @@
 #include "report.h"
 #include "util.h"
 
-/* Append s with &, <, >, " and ' escaped. */
-static void
-html_escape(strbuf *sb, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': sb_puts(sb, "&amp;"); break;
-		case '<': sb_puts(sb, "&lt;"); break;
-		case '>': sb_puts(sb, "&gt;"); break;
-		case '"': sb_puts(sb, "&quot;"); break;
-		case '\'': sb_puts(sb, "&#39;"); break;
-		default: sb_putc(sb, *s); break;
-		}
-	}
-}
-
 static const char css[] =
 	"body{font-family:system-ui,'DejaVu Sans',Arial,sans-serif;margin:24px;color:#1a1a1a;max-width:1100px}"
 	"h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ccc}"

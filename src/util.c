@@ -275,6 +275,21 @@ json_escape(strbuf *sb, const char *s)
 }
 
 void
+html_escape(strbuf *sb, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&': sb_puts(sb, "&amp;"); break;
+		case '<': sb_puts(sb, "&lt;"); break;
+		case '>': sb_puts(sb, "&gt;"); break;
+		case '"': sb_puts(sb, "&quot;"); break;
+		case '\'': sb_puts(sb, "&#39;"); break;
+		default: sb_putc(sb, *s); break;
+		}
+	}
+}
+
+void
 csv_escape(strbuf *sb, const char *s)
 {
 	const char *p;

@@ -58,6 +58,8 @@ bool valid_iso_date(const char *s);
 
 /* Append s to sb as a JSON string literal, quotes included. */
 void json_escape(strbuf *sb, const char *s);
+/* Append s to sb with &, <, >, " and ' escaped for HTML. */
+void html_escape(strbuf *sb, const char *s);
 /* Append s to sb as one CSV field, quoted when needed (RFC 4180). */
 void csv_escape(strbuf *sb, const char *s);
 

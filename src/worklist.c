@@ -114,22 +114,6 @@ label_of(const char *code)
 	return code;
 }
 
-/* Append text with &, <, >, " and ' escaped for HTML. */
-static void
-html_escape(strbuf *sb, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': sb_puts(sb, "&amp;"); break;
-		case '<': sb_puts(sb, "&lt;"); break;
-		case '>': sb_puts(sb, "&gt;"); break;
-		case '"': sb_puts(sb, "&quot;"); break;
-		case '\'': sb_puts(sb, "&#39;"); break;
-		default: sb_putc(sb, *s);
-		}
-	}
-}
-
 /* Append s padded with spaces to width characters (UTF-8 code points). */
 static void
 pad_utf8(strbuf *sb, const char *s, int width)

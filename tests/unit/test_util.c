@@ -91,6 +91,9 @@ START_TEST(test_json_csv_escape)
 	json_escape(&sb, "a\"b\\c\nd\x01æ");
 	ck_assert_str_eq(sb_str(&sb), "\"a\\\"b\\\\c\\nd\\u0001æ\"");
 	sb_reset(&sb);
+	html_escape(&sb, "<a href=\"x\">Ø & 'y'</a>");
+	ck_assert_str_eq(sb_str(&sb), "&lt;a href=&quot;x&quot;&gt;Ø &amp; &#39;y&#39;&lt;/a&gt;");
+	sb_reset(&sb);
 	csv_escape(&sb, "plain");
 	sb_putc(&sb, '|');
 	csv_escape(&sb, "a,b");
@@ -147,6 +150,9 @@ START_TEST(test_log_keeps_errno)
 	close(fd);
 	ck_assert_int_eq(log_facility_from_name("local3") >= 0, 1);
 	ck_assert_int_eq(log_facility_from_name("nope"), -1);
+	ck_assert_int_eq(log_level_from_name("debug"), KVP_LOG_DEBUG);
+	ck_assert_int_eq(log_level_from_name("error"), KVP_LOG_ERROR);
+	ck_assert_int_eq(log_level_from_name("loud"), KVP_LOG_INFO);
 }
 END_TEST
 
