@@ -29,14 +29,8 @@ q() { psql_q "$1"; }
 ASOF=2024-03-01
 
 # ---------------------------------------------------------------- certificates, secret, receiver
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.crt \
-	-days 2 -subj "/CN=kvpscan crash CA" -addext "basicConstraints=critical,CA:TRUE" \
-	-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null &&
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout server.key -out server.csr \
-	-subj "/CN=localhost" 2>/dev/null &&
-printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >server.ext &&
-openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
-	-extfile server.ext -out server.crt 2>/dev/null
+. "$top_srcdir/tests/lib/tls.sh"
+tls_ca ca && tls_cert server ca "IP:127.0.0.1"
 assert_eq 0 $? "test CA and server certificate made"
 umask 077
 printf 'whsec_%s\n' "$(openssl rand -base64 32)" >whsec

@@ -23,22 +23,10 @@ t_cleanup_hook() {
 # ---------------------------------------------------------------- certificates
 # ca: the receiver's CA; other-ca: unrelated; server: 127.0.0.1/localhost;
 # wrongname: signed by ca but for another host name.
-mkca() {	# mkca NAME
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-keyout "$1.key" -out "$1.crt" -days 2 -subj "/CN=kvpscan test $1" \
-		-addext "basicConstraints=critical,CA:TRUE" \
-		-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-}
-mkcert() {	# mkcert NAME CA SAN
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-keyout "$1.key" -out "$1.csr" -subj "/CN=kvpscan test $1" 2>/dev/null &&
-	printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$3" >"$1.ext" &&
-	openssl x509 -req -in "$1.csr" -CA "$2.crt" -CAkey "$2.key" -CAcreateserial \
-		-days 2 -extfile "$1.ext" -out "$1.crt" 2>/dev/null
-}
-mkca ca && mkca other-ca &&
-	mkcert server ca "IP:127.0.0.1,DNS:localhost" &&
-	mkcert wrongname ca "DNS:wrong.example.invalid"
+. "$top_srcdir/tests/lib/tls.sh"
+tls_ca ca && tls_ca other-ca &&
+	tls_cert server ca "IP:127.0.0.1,DNS:localhost" &&
+	tls_cert wrongname ca "DNS:wrong.example.invalid"
 assert_eq 0 $? "test CAs and certificates created"
 
 # ---------------------------------------------------------------- secrets
