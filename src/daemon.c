@@ -17,6 +17,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "report_deliver.h"
 #include "runner.h"
 #include "schedule.h"
 
@@ -269,7 +270,8 @@ tick(struct daemon *d)
 			d->next_scan = now + 86400;
 	}
 	if (d->next_report != (time_t) -1 && now >= d->next_report) {
-		log_debug("report slot reached; the office report is sent by its own module");
+		if (ensure_conn(d) && report_deliver(d->conn, &d->ctx->cfg, NULL, &got_stop) < 0)
+			drop_conn_if_broken(d);
 		d->next_report = schedule_next(&d->report, now);
 	}
 	need_db = d->pending != (time_t) -1 || d->catch_up_check || now_real() >= d->next_retry;

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "report.h"
+#include "report_deliver.h"
 #include "sqlfiles.h"
 
 int
@@ -671,7 +672,8 @@ report_usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: kvpscan report [--office ID] [--as-of YYYY-MM-DD]\n"
-		"                      [--period year|tertial|month] [--format table|csv|json|html]\n\n"
+		"                      [--period year|tertial|month] [--format table|csv|json|html]\n"
+		"       kvpscan report --deliver [--as-of YYYY-MM-DD]\n\n"
 		"Print the leader's målekort from stored runs (no new scan): per office and for\n"
 		"the municipality, the KVP target against active participants, the funnel from\n"
 		"recipients to participants, new and resolved worklist items, items open longer\n"
@@ -681,7 +683,9 @@ report_usage(FILE *out)
 		"  --office ID       one office only\n"
 		"  --as-of DATE      the latest succeeded run on or before DATE (default: the latest run)\n"
 		"  --period PERIOD   the target period containing the run's date (default year)\n"
-		"  --format FORMAT   table (default), csv, json or html\n");
+		"  --format FORMAT   table (default), csv, json or html\n"
+		"  --deliver         queue the report for every office leader, report.municipality_email\n"
+		"                    and the webhook (report.webhook) in the outbox, then deliver\n");
 }
 
 int
@@ -692,10 +696,12 @@ cmd_report(int argc, char **argv, kvp_ctx *ctx)
 		{"as-of", required_argument, NULL, 'a'},
 		{"period", required_argument, NULL, 'p'},
 		{"format", required_argument, NULL, 'f'},
+		{"deliver", no_argument, NULL, 'd'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
 	const char *as_of = NULL, *office = NULL, *period = "year", *format = "table";
+	bool deliver = false;
 	PGconn *conn = NULL;
 	report rep;
 	bool built = false;
@@ -707,6 +713,7 @@ cmd_report(int argc, char **argv, kvp_ctx *ctx)
 		case 'a': as_of = optarg; break;
 		case 'p': period = optarg; break;
 		case 'f': format = optarg; break;
+		case 'd': deliver = true; break;
 		case 'h': report_usage(stdout); return KVP_EXIT_OK;
 		default: report_usage(stderr); return KVP_EXIT_USAGE;
 		}
@@ -733,6 +740,8 @@ cmd_report(int argc, char **argv, kvp_ctx *ctx)
 	}
 	if (!as_of_arg_valid(as_of))
 		return KVP_EXIT_USAGE;
+	if (deliver)
+		return report_deliver_command(ctx, as_of);
 
 	conn = db_connect(&ctx->cfg);
 	if (conn == NULL)
