@@ -37,6 +37,7 @@ static const struct command {
 	{"run", cmd_run, "scan and deliver once, under the run lock (for a timer)"},
 	{"daemon", cmd_daemon, "run the nightly scan on schedule and retry deliveries"},
 	{"status", cmd_status, "show the last runs, the outbox and the next scan"},
+	{"audit", cmd_audit, "export runs, deliveries and resolved items for the supervisor"},
 };
 
 static void

@@ -1,0 +1,403 @@
+/* audit.c - "kvpscan audit": the supervisor's evidence export over stored runs (docs/audit.md) */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "db.h"
+#include "log.h"
+#include "migrate.h"
+#include "util.h"
+
+/* Timestamps as ISO 8601 in the session's time zone (Europe/Oslo). */
+#define TS(x) "to_json(" x ")#>>'{}'"
+
+/* $1 from, $2 to: every run (succeeded or failed) with as_of in [from, to] */
+static const char runs_sql[] =
+	"SELECT run_id, as_of::text AS as_of, " TS("started_at") " AS started_at,"
+	" " TS("finished_at") " AS finished_at, status, config_fingerprint, rule_version,"
+	" recipients, long_term, special_needs, candidates,"
+	" excluded_in_programme, excluded_pending, excluded_benefit, excluded_right_used,"
+	" flagged, flag_not_informed, flag_not_assessed, flag_aev_missing,"
+	" items_new, items_open, items_resolved"
+	" FROM @state@.run WHERE as_of BETWEEN $1::date AND $2::date"
+	" ORDER BY as_of, run_id";
+
+/* $1 run, $2 office filter */
+static const char offices_sql[] =
+	"SELECT office_id, recipients, long_term, special_needs, candidates,"
+	" excluded_in_programme, excluded_pending, excluded_benefit, excluded_right_used,"
+	" flagged, flag_not_informed, flag_not_assessed, flag_aev_missing,"
+	" informed, assessed_relevant, assessed_not_relevant, applied, granted, active_participants"
+	" FROM @state@.run_office"
+	" WHERE run_id = $1::bigint AND ($2::text IS NULL OR office_id = $2::text)"
+	" ORDER BY office_id COLLATE \"C\"";
+
+/* $1 run, $2 office filter; never the recipient, a body or an error text (it may name the address) */
+static const char deliveries_sql[] =
+	"SELECT d.delivery_id, d.kind, d.channel, coalesce(d.office_id, '') AS office_id,"
+	" CASE WHEN d.kind = 'worklist' THEN coalesce(d.veileder_id, 'fallback')"
+	"  ELSE d.veileder_id END AS veileder_id,"
+	" d.item_count, d.state, " TS("d.created_at") " AS created_at,"
+	" " TS("a.first_attempt_at") " AS first_attempt_at, " TS("d.sent_at") " AS sent_at,"
+	" coalesce(a.attempts, 0)::int AS attempts"
+	" FROM @state@.delivery d"
+	" LEFT JOIN LATERAL (SELECT min(started_at) AS first_attempt_at, count(*) AS attempts"
+	"  FROM @state@.delivery_attempt x WHERE x.delivery_id = d.delivery_id) a ON true"
+	" WHERE d.run_id = $1::bigint AND ($2::text IS NULL OR d.office_id = $2::text)"
+	" ORDER BY coalesce(d.office_id, '') COLLATE \"C\", d.kind, d.veileder_id COLLATE \"C\" NULLS LAST,"
+	"  d.delivery_id COLLATE \"C\"";
+
+/* $1 run, $2 office filter: items resolved in the run, counted per office and flag */
+static const char resolved_sql[] =
+	"SELECT coalesce(office_id, '') AS office_id, flag, count(*)::int AS count,"
+	" (count(*) FILTER (WHERE protected))::int AS protected_count"
+	" FROM @state@.item"
+	" WHERE resolved_run_id = $1::bigint AND ($2::text IS NULL OR office_id = $2::text)"
+	" GROUP BY 1, 2 ORDER BY coalesce(office_id, '') COLLATE \"C\", flag";
+
+/*
+ * $1 run, $2 office filter: the resolved items themselves, never a protected
+ * person's (nor any item of a person who was protected in any episode).
+ */
+static const char resolved_items_sql[] =
+	"SELECT coalesce(i.office_id, '') AS office_id, i.flag, i.case_ref,"
+	" i.first_seen::text AS first_seen, i.resolved_on::text AS resolved_on,"
+	" i.resolved_on - i.first_seen AS days_open"
+	" FROM @state@.item i"
+	" WHERE i.resolved_run_id = $1::bigint AND ($2::text IS NULL OR i.office_id = $2::text)"
+	"  AND NOT i.protected"
+	"  AND NOT EXISTS (SELECT 1 FROM @state@.item p WHERE p.person_id = i.person_id AND p.protected)"
+	" ORDER BY coalesce(i.office_id, '') COLLATE \"C\", i.flag, i.case_ref COLLATE \"C\", i.first_seen";
+
+/* The CSV header: the union of every record type's columns. */
+static const char *const csv_columns[] = {
+	"record", "run_id", "as_of", "started_at", "finished_at", "status",
+	"config_fingerprint", "rule_version", "office_id",
+	"recipients", "long_term", "special_needs", "candidates",
+	"excluded_in_programme", "excluded_pending", "excluded_benefit", "excluded_right_used",
+	"flagged", "flag_not_informed", "flag_not_assessed", "flag_aev_missing",
+	"items_new", "items_open", "items_resolved",
+	"informed", "assessed_relevant", "assessed_not_relevant", "applied", "granted",
+	"active_participants",
+	"delivery_id", "kind", "channel", "veileder_id", "item_count", "state",
+	"created_at", "first_attempt_at", "sent_at", "attempts",
+	"flag", "count", "protected_count", "case_ref", "first_seen", "resolved_on", "days_open",
+};
+
+/* Type oids of int2, int4, int8 and numeric: written as JSON numbers. */
+static bool
+is_number_type(Oid t)
+{
+	return t == 20 || t == 21 || t == 23 || t == 1700;
+}
+
+/* One CSV line: record type, then each header column the result has (run_id given for the children). */
+static void
+csv_row(strbuf *sb, const char *record, const char *run_id, const PGresult *res, int row)
+{
+	size_t i;
+
+	csv_escape(sb, record);
+	for (i = 1; i < ARRAY_SIZE(csv_columns); i++) {
+		int f = PQfnumber(res, csv_columns[i]);
+
+		sb_putc(sb, ',');
+		if (f >= 0 && !PQgetisnull(res, row, f))
+			csv_escape(sb, PQgetvalue(res, row, f));
+		else if (f < 0 && strcmp(csv_columns[i], "run_id") == 0)
+			csv_escape(sb, run_id);
+	}
+	sb_puts(sb, "\r\n");
+}
+
+/* The fields of a row as JSON members ("name": value, ...), without braces. */
+static void
+json_fields(strbuf *sb, const PGresult *res, int row)
+{
+	int f, nf = PQnfields(res);
+
+	for (f = 0; f < nf; f++) {
+		if (f > 0)
+			sb_puts(sb, ", ");
+		json_escape(sb, PQfname(res, f));
+		sb_puts(sb, ": ");
+		if (PQgetisnull(res, row, f))
+			sb_puts(sb, "null");
+		else if (is_number_type(PQftype(res, f)))
+			sb_puts(sb, PQgetvalue(res, row, f));
+		else
+			json_escape(sb, PQgetvalue(res, row, f));
+	}
+}
+
+/* A JSON array of the result's rows as objects. */
+static void
+json_rows(strbuf *sb, const PGresult *res)
+{
+	int r;
+
+	sb_putc(sb, '[');
+	for (r = 0; r < PQntuples(res); r++) {
+		sb_puts(sb, r > 0 ? ",\n      {" : "\n      {");
+		json_fields(sb, res, r);
+		sb_putc(sb, '}');
+	}
+	sb_puts(sb, PQntuples(res) > 0 ? "\n    ]" : "]");
+}
+
+/* The resolved groups (office, flag) with their items nested, both results ordered alike. */
+static void
+json_resolved(strbuf *sb, const PGresult *groups, const PGresult *items)
+{
+	int g, it = 0, n_items = PQntuples(items);
+
+	sb_putc(sb, '[');
+	for (g = 0; g < PQntuples(groups); g++) {
+		const char *office = PQgetvalue(groups, g, 0), *flag = PQgetvalue(groups, g, 1);
+		bool first = true;
+
+		sb_puts(sb, g > 0 ? ",\n      {" : "\n      {");
+		json_fields(sb, groups, g);
+		sb_puts(sb, ", \"items\": [");
+		while (it < n_items && strcmp(PQgetvalue(items, it, 0), office) == 0
+		       && strcmp(PQgetvalue(items, it, 1), flag) == 0) {
+			sb_puts(sb, first ? "\n        {" : ",\n        {");
+			first = false;
+			json_escape(sb, "case_ref");
+			sb_puts(sb, ": ");
+			if (PQgetisnull(items, it, 2))
+				sb_puts(sb, "null");
+			else
+				json_escape(sb, PQgetvalue(items, it, 2));
+			sb_printf(sb, ", \"first_seen\": \"%s\", \"resolved_on\": \"%s\", \"days_open\": %s}",
+				  PQgetvalue(items, it, 3), PQgetvalue(items, it, 4), PQgetvalue(items, it, 5));
+			it++;
+		}
+		sb_puts(sb, first ? "]}" : "\n      ]}");
+	}
+	sb_puts(sb, PQntuples(groups) > 0 ? "\n    ]" : "]");
+}
+
+static PGresult *
+audit_query(PGconn *conn, const kvp_config *cfg, const char *what, const char *tmpl,
+	    int n, const char *const *params)
+{
+	char *sql = db_expand(conn, cfg, tmpl);
+	PGresult *res = db_exec(conn, what, sql, n, params);
+
+	free(sql);
+	return res;
+}
+
+/* Write sb to stdout and empty it; 0 or -1. */
+static int
+flush_out(strbuf *sb)
+{
+	if (sb->len > 0 && fwrite(sb->data, 1, sb->len, stdout) != sb->len)
+		return -1;
+	sb_reset(sb);
+	return 0;
+}
+
+static void
+audit_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: kvpscan audit --from YYYY-MM-DD --to YYYY-MM-DD [--office ID]\n"
+		"                     [--format csv|json]\n\n"
+		"Export the evidence for the supervisor (Statsforvalteren) that identification is\n"
+		"systematic: every stored run with its as-of date in [from, to] with its outcome,\n"
+		"configuration fingerprint, rule version and counts, per office; every delivery of\n"
+		"the run (to which veileder or the office fallback, when, how many attempts; never\n"
+		"an address or a message body); and the items each run resolved (protected persons\n"
+		"only as counts).  See docs/audit.md.\n\n"
+		"Options:\n"
+		"  --from DATE      first as-of date (required)\n"
+		"  --to DATE        last as-of date, inclusive (required)\n"
+		"  --office ID      one office only (run totals stay the municipality's)\n"
+		"  --format FORMAT  csv (default) or json\n");
+}
+
+/* Check a required date option; logs a usage error. */
+static bool
+date_opt_valid(const char *name, const char *value)
+{
+	if (value == NULL) {
+		log_error("--%s is required", name);
+		log_hint("give the period as --from YYYY-MM-DD --to YYYY-MM-DD");
+		return false;
+	}
+	if (!valid_iso_date(value)) {
+		log_error("invalid value for --%s: \"%s\"", name, value);
+		log_hint("give a date as YYYY-MM-DD, e.g. 2024-03-01");
+		return false;
+	}
+	return true;
+}
+
+int
+cmd_audit(int argc, char **argv, kvp_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{"from", required_argument, NULL, 'F'},
+		{"to", required_argument, NULL, 'T'},
+		{"office", required_argument, NULL, 'o'},
+		{"format", required_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	const char *from = NULL, *to = NULL, *office = NULL, *format = "csv";
+	PGconn *conn = NULL;
+	PGresult *runs = NULL, *offices = NULL, *dels = NULL, *groups = NULL, *items = NULL;
+	strbuf out;
+	bool json;
+	int c, r, rc = KVP_EXIT_FAILURE;
+	long n_del = 0, n_res = 0;
+
+	sb_init(&out);
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'F': from = optarg; break;
+		case 'T': to = optarg; break;
+		case 'o': office = optarg; break;
+		case 'f': format = optarg; break;
+		case 'h': audit_usage(stdout); return KVP_EXIT_OK;
+		default: audit_usage(stderr); return KVP_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument \"%s\"", argv[optind]);
+		audit_usage(stderr);
+		return KVP_EXIT_USAGE;
+	}
+	if (strcmp(format, "csv") != 0 && strcmp(format, "json") != 0) {
+		log_error("invalid value for --format: \"%s\"", format);
+		log_hint("use csv or json");
+		return KVP_EXIT_USAGE;
+	}
+	if (office != NULL && office[0] == '\0') {
+		log_error("--office needs an office id");
+		return KVP_EXIT_USAGE;
+	}
+	if (!date_opt_valid("from", from) || !date_opt_valid("to", to))
+		return KVP_EXIT_USAGE;
+	if (strcmp(from, to) > 0) {	/* valid YYYY-MM-DD dates order as strings */
+		log_error("--from %s is after --to %s", from, to);
+		log_hint("give the earlier date as --from");
+		return KVP_EXIT_USAGE;
+	}
+	json = strcmp(format, "json") == 0;
+
+	conn = db_connect(&ctx->cfg);
+	if (conn == NULL)
+		goto done;
+	if (migrate_check(conn, &ctx->cfg) < 0)
+		goto done;
+	/* one snapshot for every query, so the sections agree with each other */
+	if (db_command(conn, "starting the audit snapshot",
+		       "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL) < 0)
+		goto done;
+	{
+		const char *p[2] = {from, to};
+
+		runs = audit_query(conn, &ctx->cfg, "reading the runs", runs_sql, 2, p);
+	}
+	if (runs == NULL)
+		goto done;
+
+	if (json) {
+		sb_puts(&out, "{\"type\": \"kvpscan.audit\", \"version\": 1, \"from\": ");
+		json_escape(&out, from);
+		sb_puts(&out, ", \"to\": ");
+		json_escape(&out, to);
+		sb_puts(&out, ", \"office\": ");
+		if (office != NULL)
+			json_escape(&out, office);
+		else
+			sb_puts(&out, "null");
+		sb_puts(&out, ",\n \"runs\": [");
+	} else {
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(csv_columns); i++) {
+			if (i > 0)
+				sb_putc(&out, ',');
+			sb_puts(&out, csv_columns[i]);
+		}
+		sb_puts(&out, "\r\n");
+	}
+
+	for (r = 0; r < PQntuples(runs); r++) {
+		const char *run_id = PQgetvalue(runs, r, 0);
+		const char *p[2] = {run_id, office};
+		int i;
+
+		offices = audit_query(conn, &ctx->cfg, "reading the per-office counts", offices_sql, 2, p);
+		dels = audit_query(conn, &ctx->cfg, "reading the deliveries", deliveries_sql, 2, p);
+		groups = audit_query(conn, &ctx->cfg, "counting the resolved items", resolved_sql, 2, p);
+		items = audit_query(conn, &ctx->cfg, "reading the resolved items", resolved_items_sql, 2, p);
+		if (offices == NULL || dels == NULL || groups == NULL || items == NULL)
+			goto done;
+		n_del += PQntuples(dels);
+		for (i = 0; i < PQntuples(groups); i++) {
+			int64_t n = 0;
+
+			if (parse_int64(PQgetvalue(groups, i, 2), 0, INT64_MAX, &n) == 0)
+				n_res += (long) n;
+		}
+
+		if (json) {
+			sb_puts(&out, r > 0 ? ",\n  {" : "\n  {");
+			json_fields(&out, runs, r);
+			sb_puts(&out, ",\n    \"offices\": ");
+			json_rows(&out, offices);
+			sb_puts(&out, ",\n    \"deliveries\": ");
+			json_rows(&out, dels);
+			sb_puts(&out, ",\n    \"resolved\": ");
+			json_resolved(&out, groups, items);
+			sb_puts(&out, "}");
+		} else {
+			csv_row(&out, "run", run_id, runs, r);
+			for (i = 0; i < PQntuples(offices); i++)
+				csv_row(&out, "office", run_id, offices, i);
+			for (i = 0; i < PQntuples(dels); i++)
+				csv_row(&out, "delivery", run_id, dels, i);
+			for (i = 0; i < PQntuples(groups); i++)
+				csv_row(&out, "resolved", run_id, groups, i);
+			for (i = 0; i < PQntuples(items); i++)
+				csv_row(&out, "resolved_item", run_id, items, i);
+		}
+		PQclear(offices);
+		PQclear(dels);
+		PQclear(groups);
+		PQclear(items);
+		offices = dels = groups = items = NULL;
+		if (flush_out(&out) < 0) {
+			log_error("could not write the audit export");
+			goto done;
+		}
+	}
+	if (json)
+		sb_puts(&out, PQntuples(runs) > 0 ? "\n ]}\n" : "]}\n");
+	if (flush_out(&out) < 0 || fflush(stdout) != 0) {
+		log_error("could not write the audit export");
+		goto done;
+	}
+	db_command(conn, "ending the audit snapshot", "COMMIT", 0, NULL);
+	log_info("audit from %s to %s: %d runs, %ld deliveries, %ld resolved items",
+		 from, to, PQntuples(runs), n_del, n_res);
+	rc = KVP_EXIT_OK;
+done:
+	PQclear(runs);
+	PQclear(offices);
+	PQclear(dels);
+	PQclear(groups);
+	PQclear(items);
+	sb_free(&out);
+	PQfinish(conn);
+	return rc;
+}
