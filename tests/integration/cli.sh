@@ -6,7 +6,7 @@ assert_status 0 "--version exits 0" -- "$KVPSCAN" --version
 assert_contains "$OUT" "kvpscan " "--version prints the name and version"
 
 assert_status 0 "--help exits 0" -- "$KVPSCAN" --help
-for c in check-config migrate demo-data scan explain data-quality deliver outbox redeliver test-delivery; do
+for c in check-config migrate demo-data scan explain data-quality deliver outbox redeliver test-delivery audit; do
 	assert_contains "$OUT" "$c" "--help lists $c"
 done
 
@@ -15,7 +15,7 @@ assert_status 2 "an unknown command is a usage error" -- "$KVPSCAN" frobnicate
 assert_contains "$OUT" 'unknown command "frobnicate"' "unknown command is named"
 assert_contains "$OUT" "HINT" "unknown command gives a hint"
 
-for c in check-config migrate demo-data scan explain data-quality deliver outbox redeliver test-delivery; do
+for c in check-config migrate demo-data scan explain data-quality deliver outbox redeliver test-delivery audit; do
 	assert_status 0 "$c --help exits 0" -- "$KVPSCAN" "$c" --help
 	assert_contains "$OUT" "Usage" "$c --help prints a usage line"
 done
