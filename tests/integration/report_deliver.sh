@@ -11,8 +11,8 @@ fi
 pg_start || { echo "not ok - could not start PostgreSQL"; exit 1; }
 scratch_dir
 cd "$T_SCRATCH" || exit 1
-RELAY=
-t_cleanup_hook() { [ -n "$RELAY" ] && kill "$RELAY" 2>/dev/null; wait 2>/dev/null; }
+RELAY= HOOK=
+t_cleanup_hook() { for p in $RELAY $HOOK; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
 
 start_relay() {	# start_relay DIR [FAULT]: sets RELAY and PORT
 	mkdir -p "$1"
@@ -25,16 +25,25 @@ start_relay() {	# start_relay DIR [FAULT]: sets RELAY and PORT
 	[ -n "$PORT" ] && ok "the SMTP relay started ($1)" || { not_ok "the SMTP relay started ($1)" "$(cat "$1.out")"; finish; }
 }
 stop_relay() { kill "$RELAY" 2>/dev/null; wait "$RELAY" 2>/dev/null; RELAY=; }
-write_conf() {	# write_conf FILE PORT: worklists go to the spool, reports still by email
+write_conf() {	# write_conf FILE PORT: worklists go to the spool, reports still by email (+ webhook)
 	cat >"$1" <<CONF
+webhook = { url = "http://127.0.0.1:$HOOK_PORT/ok"; allow_insecure_http = true;
+            secret_file = "$T_SCRATCH/secret"; connect_timeout = 2; timeout = 5; };
 log = { destination = "stderr"; };
 delivery = { channel = "spool"; max_attempts = 3; };
 spool = { directory = "$T_SCRATCH/spool"; };
 email = { smtp_url = "smtp://127.0.0.1:$2"; from = "kvpscan@kommune.example.no"; starttls = "off"; timeout = 10; };
-report = { municipality_email = "radmann@kommune.example"; escalate_after_days = 30; };
+report = { municipality_email = "radmann@kommune.example"; escalate_after_days = 30; webhook = true; };
 CONF
 }
-mkdir spool
+mkdir spool hook
+(umask 077; printf 'whsec_%s\n' "$(openssl rand -base64 24)" >secret)
+$PY "$top_srcdir/tests/peers/https_receiver.py" --port-file hook/port --dir hook --time-limit 150 \
+	--secret-file secret 2>hook.err &
+HOOK=$!
+i=0; while [ ! -s hook/port ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+HOOK_PORT=$(cat hook/port 2>/dev/null)
+[ -n "$HOOK_PORT" ] && ok "the webhook receiver started" || { not_ok "the webhook receiver started" "$(cat hook.err)"; finish; }
 
 start_relay m
 write_conf k.conf "$PORT"
@@ -63,7 +72,7 @@ OFFICES=$(psql_q "SELECT count(DISTINCT o.office_id) FROM kvp_src.office o
 WANT=$((OFFICES + 1))
 
 assert_status 0 "report --deliver" -- timeout 120 "$KVPSCAN" -c k.conf report --deliver
-assert_contains "$OUT" "queued $WANT reports" "one report per office leader plus the municipality queued"
+assert_contains "$OUT" "queued $((WANT + 1)) reports" "one report per office leader, the municipality and the webhook queued"
 assert_eq "$WANT" "$(psql_q "SELECT count(*) FROM kvpscan.delivery WHERE kind = 'report' AND channel = 'email' AND state = 'sent'")" \
 	"every report sent by email although delivery.channel is spool"
 assert_eq "$WANT" "$(find m -name 'msg-*.eml' | wc -l | tr -d ' ')" "the relay received one email per report"
@@ -73,8 +82,10 @@ assert_eq 0 "$(psql_q "SELECT count(*) FROM kvpscan.delivery WHERE kind = 'repor
 # forbidden: the case_ref of every protected person and every person_id
 psql_q "SELECT case_ref FROM kvpscan.item WHERE protected AND case_ref IS NOT NULL
         UNION SELECT person_id FROM kvp_src.person" >forbidden.txt
+[ "$(wc -l <forbidden.txt)" -gt 300 ] && ok "forbidden identifiers listed: $(wc -l <forbidden.txt)" \
+	|| not_ok "forbidden identifiers listed" "$(wc -l <forbidden.txt)"
 ESC=$(psql_q "SELECT case_ref FROM kvpscan.item WHERE NOT protected AND state IN ('NEW','OPEN') AND case_ref IS NOT NULL ORDER BY case_ref LIMIT 1")
-psql_q "SELECT delivery_id || ' ' || recipient FROM kvpscan.delivery WHERE kind = 'report'" >ids.txt
+psql_q "SELECT delivery_id || ' ' || recipient FROM kvpscan.delivery WHERE kind = 'report' AND channel = 'email'" >ids.txt
 
 cat >check.py <<'PY'
 import email, email.policy, glob, re, sys
@@ -134,10 +145,19 @@ assert_eq name "$(echo "$RES" | sed -n 3p)" "æøå intact in subject and bodies
 assert_contains "$(psql_q "SELECT recipient FROM kvpscan.delivery WHERE kind = 'report' AND office_id IS NULL")" "radmann@kommune.example" \
 	"the municipality report goes to report.municipality_email"
 
+HOOK_ID=$(psql_q "SELECT delivery_id FROM kvpscan.delivery WHERE kind = 'report' AND channel = 'webhook' AND state = 'sent'")
+assert_contains "$HOOK_ID" "rp-" "the webhook delivery is sent"
+assert_eq 1 "$($PY -c '
+import json, sys
+print(sum(1 for l in open("hook/events.jsonl") if json.loads(l).get("id") == sys.argv[1] and json.loads(l).get("verified")))
+' "$HOOK_ID" 2>&1)" "the receiver got the report JSON once, signed, webhook-id = the delivery id"
+assert_contains "$(cat hook/raw.log)" '"type":"kvpscan.report"' "the webhook body is the report JSON"
+assert_eq 0 "$(grep -cFf forbidden.txt hook/raw.log)" "no protected case_ref or person_id in the webhook body"
+
 # idempotent: a second call queues nothing new and sends nothing
 assert_status 0 "report --deliver again" -- timeout 120 "$KVPSCAN" -c k.conf report --deliver
 assert_contains "$OUT" "queued 0 reports" "a second call queues nothing"
-assert_eq "$WANT" "$(psql_q "SELECT count(*) FROM kvpscan.delivery WHERE kind = 'report'")" "still one delivery per report"
+assert_eq "$((WANT + 1))" "$(psql_q "SELECT count(*) FROM kvpscan.delivery WHERE kind = 'report'")" "still one delivery per report"
 assert_eq "$WANT" "$(find m -name 'msg-*.eml' | wc -l | tr -d ' ')" "no email sent twice"
 stop_relay
 
