@@ -159,6 +159,25 @@ assert_status 0 "report --deliver again" -- timeout 120 "$KVPSCAN" -c k.conf rep
 assert_contains "$OUT" "queued 0 reports" "a second call queues nothing"
 assert_eq "$((WANT + 1))" "$(psql_q "SELECT count(*) FROM kvpscan.delivery WHERE kind = 'report'")" "still one delivery per report"
 assert_eq "$WANT" "$(find m -name 'msg-*.eml' | wc -l | tr -d ' ')" "no email sent twice"
+
+# the daemon at its report slot (a few seconds from now) queues the reports of the latest run and sends them
+psql_q "DELETE FROM kvpscan.delivery WHERE kind = 'report'" >/dev/null
+REPORT_AT=$(TZ=Europe/Oslo date -d "@$(( $(date +%s) + 4 ))" +%H:%M:%S)
+cp k.conf d.conf
+printf 'daemon = { scan_at = "02:30"; report_day = "daily"; report_at = "%s"; catch_up = false;\n timezone = "Europe/Oslo"; retry_interval = 2; };\n' \
+	"$REPORT_AT" >>d.conf
+"$KVPSCAN" -c d.conf daemon --pidfile "$T_SCRATCH/d.pid" 2>daemon.log &
+DPID=$!
+i=0
+while [ "$(psql_q "SELECT count(*) FROM kvpscan.delivery WHERE kind = 'report' AND state = 'sent'")" != "$((WANT + 1))" ] \
+	&& [ $i -lt 150 ] && kill -0 "$DPID" 2>/dev/null; do sleep 0.2; i=$((i + 1)); done
+kill -TERM "$DPID" 2>/dev/null
+i=0; while kill -0 "$DPID" 2>/dev/null && [ $i -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
+kill -KILL "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null
+assert_eq "$((WANT + 1))" "$(psql_q "SELECT count(*) FROM kvpscan.delivery WHERE kind = 'report' AND state = 'sent'")" \
+	"the daemon sent every report at its report slot"
+assert_eq "$((2 * WANT))" "$(find m -name 'msg-*.eml' | wc -l | tr -d ' ')" "the relay received the daemon's emails"
+assert_eq 0 "$(psql_q "SELECT count(*) FROM kvpscan.run WHERE as_of > '2024-10-02'")" "the daemon ran no scan for it"
 stop_relay
 
 # a relay that refuses every message: the deliveries die and the command fails
