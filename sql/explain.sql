@@ -76,3 +76,24 @@ SELECT to_char(pa.start_date, 'YYYY-MM-DD'), coalesce(to_char(pa.end_date, 'YYYY
   FROM @src@.participation pa
  WHERE pa.person_id = $1
  ORDER BY pa.start_date
+
+-- @query participation_checks
+-- $3 participation.min_hours, $4 participation.max_duration_months; the
+-- active participation with the latest start_date, as participation_checks.sql
+SELECT to_char(a.start_date, 'YYYY-MM-DD'), coalesce(to_char(a.end_date, 'YYYY-MM-DD'), 'open'),
+       coalesce(a.planned_hours_per_week::text, 'unknown'),
+       CASE WHEN a.planned_hours_per_week IS NULL OR a.planned_hours_per_week < $3::numeric
+            THEN 'NOT_FULL_TIME' ELSE 'ok' END,
+       coalesce(a.has_written_plan::text, 'unknown'),
+       CASE WHEN a.has_written_plan IS NOT TRUE THEN 'NO_WRITTEN_PLAN' ELSE 'ok' END,
+       coalesce(to_char(a.next_evaluation_date, 'YYYY-MM-DD'), 'none'),
+       CASE WHEN a.next_evaluation_date IS NULL THEN 'NO_EVALUATION_DATE'
+            WHEN a.next_evaluation_date < $2::date THEN 'EVALUATION_OVERDUE' ELSE 'ok' END,
+       (extract(year FROM age($2::date, a.start_date)) * 12
+        + extract(month FROM age($2::date, a.start_date)))::int::text,
+       CASE WHEN a.start_date + make_interval(months => $4::int) < $2::date
+            THEN 'OVER_DURATION' ELSE 'ok' END
+  FROM (SELECT pa.* FROM @src@.participation pa
+         WHERE pa.person_id = $1 AND pa.start_date <= $2::date
+           AND (pa.end_date IS NULL OR pa.end_date >= $2::date)
+         ORDER BY pa.start_date DESC, pa.end_date DESC NULLS FIRST LIMIT 1) a

@@ -200,6 +200,37 @@ explain_person(PGconn *conn, const kvp_config *cfg, PGresult *who, const char *a
 		printf("  %s to %s: %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
 	PQclear(res);
 
+	/* checks on the active participation (sql/participation_checks.sql) */
+	snprintf(num[0], sizeof(num[0]), "%.17g", c->part_min_hours);
+	snprintf(num[1], sizeof(num[1]), "%d", c->part_max_duration_months);
+	p[2] = num[0]; p[3] = num[1];
+	res = explain_exec(conn, cfg, "participation_checks", 4, p);
+	if (res == NULL)
+		goto done;
+	printf("\nKVP participation checks (on the worklist with reason IN_PROGRAMME when one fails)\n");
+	if (PQntuples(res) == 0)
+		printf("  no participation active on %s: no checks\n", as_of);
+	else {
+		bool failed = false;
+
+		printf("  participation %s to %s (the active one with the latest start)\n",
+		       PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+		printf("  planned hours per week  %-10s at least %s: %s\n", PQgetvalue(res, 0, 2),
+		       num[0], PQgetvalue(res, 0, 3));
+		printf("  written plan            %-10s must be true: %s\n", PQgetvalue(res, 0, 4),
+		       PQgetvalue(res, 0, 5));
+		printf("  next evaluation date    %-10s on or after %s: %s\n", PQgetvalue(res, 0, 6),
+		       as_of, PQgetvalue(res, 0, 7));
+		printf("  months since start      %-10s at most %s months: %s\n", PQgetvalue(res, 0, 8),
+		       num[1], PQgetvalue(res, 0, 9));
+		for (i = 3; i <= 9; i += 2)
+			if (strcmp(PQgetvalue(res, 0, i), "ok") != 0)
+				failed = true;
+		printf("  %s\n", failed ? "a check failed: on the worklist (reasons IN_PROGRAMME)"
+		       : "every check passed: not on any worklist for it");
+	}
+	PQclear(res);
+
 	/* the verdict, from the scan's own query */
 	{
 		char *sql = db_expand(conn, cfg, sql_get("identify.sql"));

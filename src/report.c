@@ -60,7 +60,8 @@ static const char offices_sql[] =
 	" ro.excluded_in_programme, ro.excluded_pending, ro.excluded_benefit, ro.excluded_right_used,"
 	" ro.flagged, ro.flag_not_informed, ro.flag_not_assessed, ro.flag_aev_missing,"
 	" ro.informed, ro.assessed_relevant, ro.assessed_not_relevant, ro.applied, ro.granted,"
-	" ro.active_participants"
+	" ro.active_participants, ro.flag_not_full_time, ro.flag_no_written_plan,"
+	" ro.flag_no_evaluation_date, ro.flag_evaluation_overdue, ro.flag_over_duration"
 	" FROM @state@.run_office ro"
 	" LEFT JOIN @src@.office o ON o.office_id = ro.office_id"
 	" LEFT JOIN @state@.target t ON t.office_id = ro.office_id"
@@ -155,6 +156,8 @@ find_office(report *rep, const char *id, bool total)
 static void
 add_office(report_office *t, const report_office *o)
 {
+	int i;
+
 	t->recipients += o->recipients;
 	t->long_term += o->long_term;
 	t->special_needs += o->special_needs;
@@ -173,6 +176,8 @@ add_office(report_office *t, const report_office *o)
 	t->applied += o->applied;
 	t->granted += o->granted;
 	t->active += o->active;
+	for (i = 0; i < 5; i++)
+		t->part[i] += o->part[i];
 	if (o->has_target) {
 		t->has_target = true;
 		t->target += o->target;
@@ -185,7 +190,7 @@ load_offices(PGconn *conn, const kvp_config *cfg, report *rep, const char *run_i
 {
 	const char *p[4] = {run_id, rep->office_filter, rep->period_start, rep->period_end};
 	PGresult *res = rep_query(conn, cfg, "reading the per-office counts", offices_sql, 4, p);
-	int i;
+	int i, j;
 
 	if (res == NULL)
 		return -1;
@@ -217,6 +222,8 @@ load_offices(PGconn *conn, const kvp_config *cfg, report *rep, const char *run_i
 		o->applied = val_ll(res, i, c++);
 		o->granted = val_ll(res, i, c++);
 		o->active = val_ll(res, i, c++);
+		for (j = 0; j < 5; j++)
+			o->part[j] = val_ll(res, i, c++);
 		add_office(&rep->total, o);
 	}
 	PQclear(res);
@@ -452,6 +459,14 @@ report_write_table(const report *rep, FILE *out)
 			o->informed, o->assessed_relevant, o->assessed_not_relevant, o->applied,
 			o->granted, o->active);
 	}
+	fprintf(out, "\nparticipation checks (active KVP participations)\n%-8s %7s %7s %7s %7s %7s\n",
+		"office", "n_full", "n_plan", "n_evdt", "ev_due", "over");
+	for (i = 0; i <= rep->n_offices; i++) {
+		const report_office *o = i < rep->n_offices ? &rep->offices[i] : &rep->total;
+
+		fprintf(out, "%-8s %7lld %7lld %7lld %7lld %7lld\n", office_label(o),
+			o->part[0], o->part[1], o->part[2], o->part[3], o->part[4]);
+	}
 	fprintf(out, "\nworklist items\n%-8s %5s %8s %5s %9s %9s %11s %13s %5s\n", "office", "new",
 		"resolved", "open", "escalated", "protected", "median_open", "median_resolve", "dead");
 	for (i = 0; i <= rep->n_offices; i++) {
@@ -505,7 +520,8 @@ report_write_csv(const report *rep, FILE *out)
 		"excluded_benefit,excluded_right_used,flagged,not_informed,not_assessed,aev_missing,"
 		"informed,assessed_relevant,assessed_not_relevant,applied,granted,active_participants,"
 		"items_new,items_resolved,items_open,escalated,escalated_protected,median_days_open,"
-		"median_days_to_resolve,dead_deliveries\n");
+		"median_days_to_resolve,dead_deliveries,not_full_time,no_written_plan,no_evaluation_date,"
+		"evaluation_overdue,over_duration\n");
 	for (i = 0; i <= rep->n_offices; i++) {
 		const report_office *o = i < rep->n_offices ? &rep->offices[i] : &rep->total;
 		char pc[24], mo[24], mr[24];
@@ -528,9 +544,11 @@ report_write_csv(const report *rep, FILE *out)
 			  o->flagged, o->flag_not_informed, o->flag_not_assessed, o->flag_aev_missing,
 			  o->informed, o->assessed_relevant, o->assessed_not_relevant, o->applied,
 			  o->granted, o->active);
-		sb_printf(&sb, ",%lld,%lld,%lld,%lld,%lld,%s,%s,%lld\n", o->items_new, o->items_resolved,
+		sb_printf(&sb, ",%lld,%lld,%lld,%lld,%lld,%s,%s,%lld", o->items_new, o->items_resolved,
 			  o->items_open, o->escalated, o->escalated_protected,
 			  mo[0] == '-' ? "" : mo, mr[0] == '-' ? "" : mr, o->dead_deliveries);
+		sb_printf(&sb, ",%lld,%lld,%lld,%lld,%lld\n", o->part[0], o->part[1], o->part[2],
+			  o->part[3], o->part[4]);
 	}
 	fputs(sb_str(&sb), out);
 	sb_free(&sb);
@@ -590,7 +608,10 @@ json_office(strbuf *sb, const report_office *o)
 	json_opt_d(sb, o->has_median_open, o->median_open);
 	sb_puts(sb, ",\"median_days_to_resolve\":");
 	json_opt_d(sb, o->has_median_resolve, o->median_resolve);
-	sb_printf(sb, "},\"dead_deliveries\":%lld}", o->dead_deliveries);
+	sb_printf(sb, "},\"dead_deliveries\":%lld", o->dead_deliveries);
+	sb_printf(sb, ",\"participation\":{\"not_full_time\":%lld,\"no_written_plan\":%lld,"
+		  "\"no_evaluation_date\":%lld,\"evaluation_overdue\":%lld,\"over_duration\":%lld}}",
+		  o->part[0], o->part[1], o->part[2], o->part[3], o->part[4]);
 }
 
 static void

@@ -21,6 +21,8 @@ typedef struct report_office {
 	long long flagged, flag_not_informed, flag_not_assessed, flag_aev_missing;
 	long long informed, assessed_relevant, assessed_not_relevant, applied, granted;
 	long long active;           /* active participants on as_of: the "actual" */
+	long long part[5];          /* participation checks failed: NOT_FULL_TIME, NO_WRITTEN_PLAN,
+	                               NO_EVALUATION_DATE, EVALUATION_OVERDUE, OVER_DURATION */
 	long long items_new, items_resolved, items_open, escalated, escalated_protected;
 	bool has_median_open, has_median_resolve;
 	double median_open, median_resolve;  /* days */

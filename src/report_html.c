@@ -126,6 +126,11 @@ funnel(strbuf *sb, const report_office *o)
 	bar_row(sb, "Søkt", o->applied, max, "fun");
 	bar_row(sb, "Innvilget", o->granted, max, "fun");
 	bar_row(sb, "Deltakere (aktive)", o->active, max, "act");
+	bar_row(sb, "Deltakelse: under 37,5 timer", o->part[0], max, "warn");
+	bar_row(sb, "Deltakelse: mangler skriftlig program", o->part[1], max, "warn");
+	bar_row(sb, "Deltakelse: mangler evalueringsdato", o->part[2], max, "warn");
+	bar_row(sb, "Deltakelse: evaluering forfalt", o->part[3], max, "warn");
+	bar_row(sb, "Deltakelse: over 2 år", o->part[4], max, "warn");
 	sb_puts(sb, "</table>\n");
 }
 
@@ -193,7 +198,12 @@ items(strbuf *sb, const report *rep)
 		sb_puts(sb, "</td><td>");
 		html_escape(sb, strcmp(e->flag, "NOT_INFORMED") == 0 ? "Ikke informert"
 			    : strcmp(e->flag, "NOT_ASSESSED") == 0 ? "Ikke vurdert"
-			    : strcmp(e->flag, "AEV_MISSING") == 0 ? "Arbeidsevnevurdering mangler" : e->flag);
+			    : strcmp(e->flag, "AEV_MISSING") == 0 ? "Arbeidsevnevurdering mangler"
+			    : strcmp(e->flag, "NOT_FULL_TIME") == 0 ? "Under 37,5 timer"
+			    : strcmp(e->flag, "NO_WRITTEN_PLAN") == 0 ? "Mangler skriftlig program"
+			    : strcmp(e->flag, "NO_EVALUATION_DATE") == 0 ? "Mangler evalueringsdato"
+			    : strcmp(e->flag, "EVALUATION_OVERDUE") == 0 ? "Evaluering forfalt"
+			    : strcmp(e->flag, "OVER_DURATION") == 0 ? "Over 2 år" : e->flag);
 		sb_puts(sb, "</td><td>");
 		html_escape(sb, e->first_seen);
 		sb_printf(sb, "</td><td class=\"n\">%lld</td></tr>\n", e->days_open);

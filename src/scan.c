@@ -279,6 +279,33 @@ static const char update_run[] =
 	"  r.flag_not_informed, r.flag_not_assessed, r.flag_aev_missing,"
 	"  (SELECT coalesce(sum(rows), 0) FROM kvp_scan_dq)";
 
+/* The participation checks' counts into the run and its offices. */
+static const char count_participation_office[] =
+	"UPDATE @state@.run_office ro SET flag_not_full_time = s.f1, flag_no_written_plan = s.f2,"
+	" flag_no_evaluation_date = s.f3, flag_evaluation_overdue = s.f4, flag_over_duration = s.f5"
+	" FROM (SELECT coalesce(office_id, '') AS office_id,"
+	"  count(*) FILTER (WHERE 'NOT_FULL_TIME' = ANY (flags)) AS f1,"
+	"  count(*) FILTER (WHERE 'NO_WRITTEN_PLAN' = ANY (flags)) AS f2,"
+	"  count(*) FILTER (WHERE 'NO_EVALUATION_DATE' = ANY (flags)) AS f3,"
+	"  count(*) FILTER (WHERE 'EVALUATION_OVERDUE' = ANY (flags)) AS f4,"
+	"  count(*) FILTER (WHERE 'OVER_DURATION' = ANY (flags)) AS f5"
+	"  FROM @state@.candidate WHERE run_id = $1::bigint AND reasons = '{IN_PROGRAMME}'"
+	"  GROUP BY 1) s"
+	" WHERE ro.run_id = $1::bigint AND ro.office_id = s.office_id";
+
+static const char count_participation_run[] =
+	"UPDATE @state@.run r SET flag_not_full_time = s.f1, flag_no_written_plan = s.f2,"
+	" flag_no_evaluation_date = s.f3, flag_evaluation_overdue = s.f4, flag_over_duration = s.f5"
+	" FROM (SELECT count(*) AS n,"
+	"  count(*) FILTER (WHERE 'NOT_FULL_TIME' = ANY (flags)) AS f1,"
+	"  count(*) FILTER (WHERE 'NO_WRITTEN_PLAN' = ANY (flags)) AS f2,"
+	"  count(*) FILTER (WHERE 'NO_EVALUATION_DATE' = ANY (flags)) AS f3,"
+	"  count(*) FILTER (WHERE 'EVALUATION_OVERDUE' = ANY (flags)) AS f4,"
+	"  count(*) FILTER (WHERE 'OVER_DURATION' = ANY (flags)) AS f5"
+	"  FROM @state@.candidate WHERE run_id = $1::bigint AND reasons = '{IN_PROGRAMME}') s"
+	" WHERE r.run_id = $1::bigint"
+	" RETURNING s.n, s.f1, s.f2, s.f3, s.f4, s.f5";
+
 /* Run a parameterless statement template; 0 or -1 logged. */
 static int
 run_sql_command(PGconn *conn, const kvp_config *cfg, const char *what, const char *tmpl)
@@ -315,9 +342,9 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 	scan_params sp;
 	PGresult *res = NULL;
 	char *ident = NULL, *dq = NULL;
-	char run_id[32], num[3][24], recip[24] = "0";
+	char run_id[32], num[3][24], pnum[2][32], recip[24] = "0";
 	const char *p[6];
-	int rc = -1;
+	int i, rc = -1;
 
 	memset(&sp, 0, sizeof(sp));
 	if (db_command(conn, "taking the scan lock",
@@ -382,6 +409,11 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 	p[0] = run_id; p[1] = as_of;
 	if (run_count(conn, cfg, "storing the candidates", insert_candidates, 1, p) < 0)
 		goto done;
+	snprintf(pnum[0], sizeof(pnum[0]), "%.17g", cfg->part_min_hours);
+	snprintf(pnum[1], sizeof(pnum[1]), "%d", cfg->part_max_duration_months);
+	p[2] = pnum[0]; p[3] = pnum[1];
+	if (run_count(conn, cfg, "participation checks", sql_get("participation_checks.sql"), 4, p) < 0)
+		goto done;
 	/* the new run's rows are not in the statistics yet; the item statements join them */
 	if (run_sql_command(conn, cfg, "analyzing the candidates", "ANALYZE @state@.candidate, @state@.item") < 0)
 		goto done;
@@ -427,6 +459,18 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 	sum->flag_not_assessed = ll_value(res, 0, 10);
 	sum->flag_aev_missing = ll_value(res, 0, 11);
 	sum->dq_rows = ll_value(res, 0, 12);
+	PQclear(res);
+	p[0] = run_id;
+	res = NULL;
+	if (run_count(conn, cfg, "counting participation checks per office",
+		      count_participation_office, 1, p) < 0)
+		goto done;
+	res = run_sql(conn, cfg, "counting participation checks", count_participation_run, 1, p);
+	if (res == NULL)
+		goto done;
+	sum->part_checked = ll_value(res, 0, 0);
+	for (i = 0; i < 5; i++)
+		sum->part_flags[i] = ll_value(res, 0, i + 1);
 	rc = 0;
 done:
 	PQclear(res);
@@ -488,12 +532,16 @@ scan_summary_print(const scan_summary *s, const char *as_of, FILE *out)
 		"  excluded               in programme %lld, pending %lld, benefit %lld, right used %lld\n"
 		"  candidates             %lld\n"
 		"  flagged                %lld (not informed %lld, not assessed %lld, AEV missing %lld)\n"
+		"  participation checks   %lld (not full time %lld, no written plan %lld, no evaluation date %lld,\n"
+		"                         evaluation overdue %lld, over duration %lld)\n"
 		"  worklist items         %lld new, %lld still open, %lld resolved\n"
 		"  data-quality problems  %lld source rows (kvpscan data-quality lists them)\n",
 		as_of, s->run_id, s->recipients, s->long_term, s->special_needs,
 		s->ex_in_programme, s->ex_pending, s->ex_benefit, s->ex_right_used,
 		s->candidates, s->flagged, s->flag_not_informed, s->flag_not_assessed,
-		s->flag_aev_missing, s->items_new, s->items_open, s->items_resolved, s->dq_rows);
+		s->flag_aev_missing, s->part_checked, s->part_flags[0], s->part_flags[1],
+		s->part_flags[2], s->part_flags[3], s->part_flags[4],
+		s->items_new, s->items_open, s->items_resolved, s->dq_rows);
 	log_info("scan as of %s stored as run %lld: %lld recipients, %lld candidates, %lld flagged, "
 		 "%lld new, %lld open, %lld resolved items",
 		 as_of, s->run_id, s->recipients, s->candidates, s->flagged,

@@ -39,6 +39,8 @@ typedef struct scan_summary {
 	long long recipients, long_term, special_needs, candidates, flagged;
 	long long ex_in_programme, ex_pending, ex_benefit, ex_right_used;
 	long long flag_not_informed, flag_not_assessed, flag_aev_missing;
+	long long part_checked;         /* persons in a programme failing a participation check */
+	long long part_flags[5];        /* NOT_FULL_TIME .. OVER_DURATION, persons each */
 	long long items_new, items_open, items_resolved;
 	long long dq_rows;              /* source rows with a data-quality problem */
 } scan_summary;

@@ -36,7 +36,8 @@ static const char rows_sql[] =
 	"         bool_or(l.protected) AS protected, bool_or(l.state = 'NEW') AS is_new,"
 	"         min(l.first_seen) AS first_seen,"
 	"         array_to_string(array_agg(l.flag ORDER BY array_position("
-	"             ARRAY['NOT_INFORMED', 'NOT_ASSESSED', 'AEV_MISSING'], l.flag)), '+') AS flags"
+	"             ARRAY['NOT_INFORMED', 'NOT_ASSESSED', 'AEV_MISSING', 'NOT_FULL_TIME', 'NO_WRITTEN_PLAN',"
+	"                   'NO_EVALUATION_DATE', 'EVALUATION_OVERDUE', 'OVER_DURATION'], l.flag)), '+') AS flags"
 	"    FROM live l GROUP BY l.office_id, l.to_veileder, l.person_id"
 	"), recip AS ("
 	"  SELECT p.office_id, p.to_veileder, count(*) FILTER (WHERE p.protected) AS protected_count"
@@ -90,6 +91,7 @@ struct wl {
 	char *office_id, *veileder_id, *office_name, *vname, *email, *as_of, *delivery_id;
 	long protected_count;
 	long persons, n_new, n_open, f_informed, f_assessed, f_aev;
+	long f_part[5];             /* persons per participation check, in part_flags order */
 	strbuf items_json, text_rows, html_rows;
 };
 
@@ -99,8 +101,25 @@ static const struct label {
 	{"NOT_INFORMED", "ikke informert om KVP"},
 	{"NOT_ASSESSED", "ikke vurdert for KVP"},
 	{"AEV_MISSING", "mangler arbeidsevnevurdering"},
+	{"NOT_FULL_TIME", "under 37,5 timer"},
+	{"NO_WRITTEN_PLAN", "mangler skriftlig program"},
+	{"NO_EVALUATION_DATE", "mangler evalueringsdato"},
+	{"EVALUATION_OVERDUE", "evaluering forfalt"},
+	{"OVER_DURATION", "over 2 år"},
+	{"IN_PROGRAMME", "deltar i KVP"},
 	{"LONG_TERM", "langtidsmottaker"},
 	{"SPECIAL_NEEDS", "spesielt tilpasset innsats"},
+};
+
+/* The participation checks, in their fixed order, with the summary's JSON key and label. */
+static const struct part_flag {
+	const char *code, *key, *text;
+} part_flags[5] = {
+	{"NOT_FULL_TIME", "not_full_time", "Under 37,5 timer"},
+	{"NO_WRITTEN_PLAN", "no_written_plan", "Mangler skriftlig program"},
+	{"NO_EVALUATION_DATE", "no_evaluation_date", "Mangler evalueringsdato"},
+	{"EVALUATION_OVERDUE", "evaluation_overdue", "Evaluering forfalt"},
+	{"OVER_DURATION", "over_duration", "Over 2 år"},
 };
 
 static const char *
@@ -235,6 +254,13 @@ wl_add(struct wl *w, const PGresult *res, int row)
 		w->f_assessed++;
 	if (strstr(flags, "AEV_MISSING"))
 		w->f_aev++;
+	{
+		size_t k;
+
+		for (k = 0; k < ARRAY_SIZE(part_flags); k++)
+			if (strstr(flags, part_flags[k].code))
+				w->f_part[k]++;
+	}
 
 	if (w->items_json.len > 0)
 		sb_putc(&w->items_json, ',');
@@ -296,6 +322,7 @@ static char *
 wl_json(const struct wl *w, int64_t run_id)
 {
 	strbuf sb;
+	size_t i;
 
 	sb_init(&sb);
 	sb_printf(&sb, "{\"type\":\"kvpscan.worklist\",\"version\":%d,\"delivery_id\":",
@@ -310,9 +337,11 @@ wl_json(const struct wl *w, int64_t run_id)
 	sb_puts(&sb, ",\"veileder_id\":");
 	json_str_or_null(&sb, w->veileder_id);
 	sb_printf(&sb, ",\"summary\":{\"cases\":%ld,\"new\":%ld,\"open\":%ld,"
-		  "\"not_informed\":%ld,\"not_assessed\":%ld,\"aev_missing\":%ld,\"protected\":%ld},",
-		  w->persons, w->n_new, w->n_open, w->f_informed, w->f_assessed, w->f_aev,
-		  w->protected_count);
+		  "\"not_informed\":%ld,\"not_assessed\":%ld,\"aev_missing\":%ld,",
+		  w->persons, w->n_new, w->n_open, w->f_informed, w->f_assessed, w->f_aev);
+	for (i = 0; i < ARRAY_SIZE(part_flags); i++)
+		sb_printf(&sb, "\"%s\":%ld,", part_flags[i].key, w->f_part[i]);
+	sb_printf(&sb, "\"protected\":%ld},", w->protected_count);
 	sb_printf(&sb, "\"items\":[%s],\"protected_count\":%ld", sb_str(&w->items_json),
 		  w->protected_count);
 	if (w->protected_count > 0) {
@@ -328,6 +357,7 @@ static char *
 wl_text(const struct wl *w, const char *who)
 {
 	strbuf sb;
+	size_t i;
 
 	sb_init(&sb);
 	sb_printf(&sb, "KVP-arbeidsliste for %s per %s\n", w->office_name, w->as_of);
@@ -341,7 +371,13 @@ wl_text(const struct wl *w, const char *who)
 		  w->persons + w->protected_count, w->n_new, w->n_open);
 	sb_printf(&sb, "  Ikke informert om KVP:          %ld\n", w->f_informed);
 	sb_printf(&sb, "  Ikke vurdert for KVP:           %ld\n", w->f_assessed);
-	sb_printf(&sb, "  Mangler arbeidsevnevurdering:   %ld\n\n", w->f_aev);
+	sb_printf(&sb, "  Mangler arbeidsevnevurdering:   %ld\n", w->f_aev);
+	for (i = 0; i < ARRAY_SIZE(part_flags); i++)
+		if (w->f_part[i] > 0) {
+			sb_printf(&sb, "  KVP-deltaker, %s: ", part_flags[i].text);
+			sb_printf(&sb, "%ld\n", w->f_part[i]);
+		}
+	sb_putc(&sb, '\n');
 	if (w->persons > 0) {
 		pad_utf8(&sb, "Saksref", 16);
 		pad_utf8(&sb, "Status", 6);
@@ -361,6 +397,7 @@ static char *
 wl_html(const struct wl *w, const char *subject, const char *who)
 {
 	strbuf sb;
+	size_t i;
 	static const char *const th = "<th style=\"padding:4px 8px;border-bottom:2px solid #333;text-align:left\">";
 
 	sb_init(&sb);
@@ -381,6 +418,9 @@ wl_html(const struct wl *w, const char *subject, const char *who)
 		  "Mangler arbeidsevnevurdering: %ld</p>\n",
 		  w->persons + w->protected_count, w->n_new, w->n_open,
 		  w->f_informed, w->f_assessed, w->f_aev);
+	for (i = 0; i < ARRAY_SIZE(part_flags); i++)
+		if (w->f_part[i] > 0)
+			sb_printf(&sb, "<p>KVP-deltaker, %s: %ld</p>\n", part_flags[i].text, w->f_part[i]);
 	if (w->persons > 0) {
 		sb_puts(&sb, "<table style=\"border-collapse:collapse;font-size:14px\">\n<thead><tr>");
 		sb_printf(&sb, "%sSaksref</th>%sStatus</th>%sMangler</th>%sGrunnlag</th>%sMnd</th>"
