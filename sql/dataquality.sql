@@ -1,51 +1,39 @@
 -- dataquality.sql - source rows that break the contract, by problem code
 --
 -- A scan never stops on these: it ignores or works around them and stores
--- their counts.  Parameters: $1 date as-of D, $2 text[] payment kinds the
--- config counts (added to the known kinds), $3 int window months: payments
--- are checked from the window's first month on (older rows never affect a
--- scan, and reading all history every night would cost more than the scan).  Columns: code, case_ref (NULL
--- for payments of unknown persons, which have none), person_id (NULL as
--- well), rows (how many source rows).  One row per person and code.
+-- their counts.  The payments' counts come from the payments pass
+-- (payments.sql, in the temporary table kvp_pay), which reads payments from
+-- the window's first month on: older rows never affect a scan, and reading
+-- all history every night would cost more than the scan.  Parameter: $1 date,
+-- the as-of date D.  Columns: code, case_ref (NULL for payments of unknown
+-- persons, which have none), person_id (NULL as well), rows (how many source
+-- rows).  One row per person and code.
 --
 -- Codes: BIRTH_DATE_MISSING, NO_OFFICE, UNKNOWN_OFFICE, UNKNOWN_VEILEDER,
 -- ORPHAN_PAYMENT, DUPLICATE_PAYMENT (identical rows beyond the first),
 -- NEGATIVE_AMOUNT, UNKNOWN_PAYMENT_KIND, FUTURE_PAYMENT (a month after D's),
 -- FUTURE_EVENT, UNKNOWN_EVENT, FUTURE_ASSESSMENT, UNKNOWN_ASSESSMENT_KIND,
 -- UNKNOWN_INNSATSGRUPPE (all "future" meaning dated after D).
-WITH rowgroups AS (
-    -- one pass: identical rows grouped (n > 1 means duplicates), by hashing
-    SELECT g.person_id, g.period_month, g.amount, g.kind, count(*)::int AS n
-      FROM @src@.payment g
-     WHERE g.period_month >= (date_trunc('month', $1::date) + interval '1 month'
-                              - make_interval(months => $3::int))::date
-     GROUP BY g.person_id, g.period_month, g.amount, g.kind
-), pay AS (
-    SELECT g.person_id,
-           sum(g.n) FILTER (WHERE g.amount < 0) AS negative,
-           sum(g.n) FILTER (WHERE g.kind IS NULL OR NOT g.kind = ANY (
-               ARRAY['LIVSOPPHOLD', 'BOUTGIFTER', 'NODHJELP', 'ANNET'] || $2::text[]))
-             AS unknown_kind,
-           sum(g.n) FILTER (WHERE g.period_month >= (date_trunc('month', $1::date)
-                                                     + interval '1 month')) AS future,
-           sum(g.n - 1) AS duplicate,   -- int4 sums: bigint accumulators, not numeric
-           sum(g.n) AS total
-      FROM rowgroups g
-     GROUP BY g.person_id
-), pay_codes AS (
+--
+-- Bad rows are rare: each part keeps only the rows with some problem before
+-- it groups them or splits them into codes.
+WITH pay_codes AS (
     SELECT pay.person_id, c.code, c.n
-      FROM pay,
+      FROM kvp_pay pay,
            LATERAL (VALUES ('NEGATIVE_AMOUNT', pay.negative),
                            ('UNKNOWN_PAYMENT_KIND', pay.unknown_kind),
                            ('FUTURE_PAYMENT', pay.future),
                            ('DUPLICATE_PAYMENT', pay.duplicate)) AS c(code, n)
-     WHERE c.n > 0
+     WHERE pay.negative + pay.unknown_kind + pay.future + pay.duplicate > 0
+       AND c.n > 0
 ), ev AS (
     SELECT e.person_id,
            count(*) FILTER (WHERE e.event_date > $1::date) AS future,
            count(*) FILTER (WHERE e.event IS NULL OR e.event NOT IN
                ('INFORMED', 'ASSESSED', 'APPLIED', 'GRANTED', 'REJECTED', 'WITHDRAWN')) AS unknown
       FROM @src@.kvp_event e
+     WHERE e.event_date > $1::date OR e.event IS NULL
+        OR e.event NOT IN ('INFORMED', 'ASSESSED', 'APPLIED', 'GRANTED', 'REJECTED', 'WITHDRAWN')
      GROUP BY e.person_id
 ), ass AS (
     SELECT a.person_id,
@@ -55,6 +43,10 @@ WITH rowgroups AS (
                ('STANDARD_INNSATS', 'SITUASJONSBESTEMT_INNSATS', 'SPESIELT_TILPASSET_INNSATS',
                 'GRADERT_VARIG_TILPASSET_INNSATS', 'VARIG_TILPASSET_INNSATS')) AS unknown_group
       FROM @src@.assessment a
+     WHERE a.assessed_on > $1::date OR a.kind IS NULL OR a.kind NOT IN ('AEV', 'VEDTAK_14A')
+        OR a.innsatsgruppe NOT IN
+               ('STANDARD_INNSATS', 'SITUASJONSBESTEMT_INNSATS', 'SPESIELT_TILPASSET_INNSATS',
+                'GRADERT_VARIG_TILPASSET_INNSATS', 'VARIG_TILPASSET_INNSATS')
      GROUP BY a.person_id
 ), per_person AS (
     SELECT person_id, code, n FROM pay_codes
@@ -75,18 +67,25 @@ SELECT x.code, p.case_ref, p.person_id, x.n::int AS rows
   JOIN @src@.person p ON p.person_id = x.person_id
 UNION ALL
 SELECT 'ORPHAN_PAYMENT', NULL, NULL, sum(pay.total)::int
-  FROM pay
+  FROM kvp_pay pay
  WHERE NOT EXISTS (SELECT 1 FROM @src@.person p WHERE p.person_id = pay.person_id)
 HAVING sum(pay.total) > 0
 UNION ALL
 SELECT c.code, p.case_ref, p.person_id, 1
-  FROM @src@.person p
-  LEFT JOIN @src@.office o ON o.office_id = p.office_id
-  LEFT JOIN @src@.veileder v ON v.veileder_id = p.veileder_id,
-       LATERAL (VALUES ('BIRTH_DATE_MISSING', p.birth_date IS NULL),
-                       ('NO_OFFICE', p.office_id IS NULL OR p.office_id = ''),
-                       ('UNKNOWN_OFFICE', p.office_id <> '' AND o.office_id IS NULL),
-                       ('UNKNOWN_VEILEDER', p.veileder_id IS NOT NULL AND v.veileder_id IS NULL)) c(code, bad)
+  FROM (SELECT p.case_ref, p.person_id,
+               p.birth_date IS NULL AS no_birth,
+               p.office_id IS NULL OR p.office_id = '' AS no_office,
+               p.office_id <> '' AND o.office_id IS NULL AS unknown_office,
+               p.veileder_id IS NOT NULL AND v.veileder_id IS NULL AS unknown_veileder
+          FROM @src@.person p
+          LEFT JOIN @src@.office o ON o.office_id = p.office_id
+          LEFT JOIN @src@.veileder v ON v.veileder_id = p.veileder_id
+         WHERE p.birth_date IS NULL OR p.office_id IS NULL OR p.office_id = ''
+            OR o.office_id IS NULL OR (p.veileder_id IS NOT NULL AND v.veileder_id IS NULL)) p,
+       LATERAL (VALUES ('BIRTH_DATE_MISSING', p.no_birth),
+                       ('NO_OFFICE', p.no_office),
+                       ('UNKNOWN_OFFICE', p.unknown_office),
+                       ('UNKNOWN_VEILEDER', p.unknown_veileder)) c(code, bad)
  WHERE c.bad
 ) dq
 ORDER BY code, case_ref COLLATE "C"

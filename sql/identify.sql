@@ -1,53 +1,35 @@
 -- identify.sql - the identification rules (docs/identification.md), set-based
 --
--- One pass over @src@.payment: payments are grouped by person into a bit mask
--- of the months with assistance in the window (bit k = k-th month from the
--- window's first month), so the month count is the mask's popcount and the
--- consecutive option is a check on the mask.  The other tables are read only
--- for the persons in scope.  Anything dated after the as-of date is ignored.
+-- Reads the payments pass (payments.sql, in the temporary table kvp_pay):
+-- per person a bit mask of the months with assistance in the window (bit k =
+-- k-th month from the window's first month), so the month count is the
+-- mask's popcount and the consecutive option is a check on the mask.  The
+-- other tables are read only for the persons in scope.  Anything dated after
+-- the as-of date is ignored.
 --
 -- Parameters:
 --   $1  date    as-of date D
 --   $2  int     window months (1..62)
 --   $3  int     LONG_TERM when months > this
 --   $4  bool    consecutive: the longest run of months must be > $3 as well
---   $5  text[]  payment kinds that count; empty: every kind
---   $6  int     minimum age (inclusive)
---   $7  int     maximum age (inclusive)
---   $8  text[]  innsatsgrupper that make SPECIAL_NEEDS
---   $9  text[]  benefits that exclude (EXCLUDED_BENEFIT) while running on D
---   $10 int     NOT_INFORMED unless INFORMED within D - $10 days .. D
---   $11 int     NOT_ASSESSED unless ASSESSED/REJECTED within D - $11 days .. D
---   $12 bool    exclude_previous_participation (RIGHT_USED)
---   $13 int     rows: 0 flagged candidates, 1 and excluded persons, 2 all in scope
---   $14 text    one person_id only (explain), NULL for everyone
+--   $5  int     minimum age (inclusive)
+--   $6  int     maximum age (inclusive)
+--   $7  text[]  innsatsgrupper that make SPECIAL_NEEDS
+--   $8  text[]  benefits that exclude (EXCLUDED_BENEFIT) while running on D
+--   $9  int     NOT_INFORMED unless INFORMED within D - $9 days .. D
+--   $10 int     NOT_ASSESSED unless ASSESSED/REJECTED within D - $10 days .. D
+--   $11 bool    exclude_previous_participation (RIGHT_USED)
+--   $12 int     rows: 0 flagged candidates, 1 and excluded persons, 2 all in scope
+--   $13 text    one person_id only (explain), NULL for everyone
 --
 -- Columns: person_id, case_ref, office_id, veileder_id (NULL: the office's
 -- fallback), routed_to_fallback, reasons, flags, months, excluded, protection,
 -- long_term, special_needs, recipients (persons with >= 1 month in the window,
 -- the same on every row).  reasons, flags and excluded are '+'-joined codes in
--- a fixed order ('' when none).  Sorted by office_id, veileder_id (NULL last),
--- case_ref in byte order.
-WITH win AS (
-    SELECT (date_trunc('month', $1::date) + interval '1 month')::date AS win_end,
-           (date_trunc('month', $1::date) + interval '1 month'
-                - make_interval(months => $2::int))::date AS win_start
-), pm AS (
-    -- month index k = months since the window's first month; date_part (float)
-    -- per row is much cheaper than extract (numeric), and the first month's
-    -- number is a constant folded at plan time
-    SELECT pay.person_id,
-           bit_or(1::bigint << ((date_part('year', pay.period_month)::int * 12
-                                 + date_part('month', pay.period_month)::int)
-                                - (date_part('year', $1::date)::int * 12
-                                   + date_part('month', $1::date)::int - $2::int + 1))) AS mask
-      FROM @src@.payment pay
-     WHERE pay.period_month >= (SELECT win_start FROM win)
-       AND pay.period_month < (SELECT win_end FROM win)
-       AND pay.amount > 0
-       AND (cardinality($5::text[]) = 0 OR pay.kind = ANY ($5::text[]))
-       AND ($14::text IS NULL OR pay.person_id = $14::text)
-     GROUP BY pay.person_id
+-- a fixed order ('' when none).  Unordered: the dry run sorts (scan.c).
+WITH pm AS (
+    -- the months with assistance, from the payments pass (payments.sql)
+    SELECT person_id, mask FROM kvp_pay WHERE mask <> 0
 ), recip AS (
     SELECT count(*)::int AS n FROM pm
 ), ig AS (
@@ -56,7 +38,7 @@ WITH win AS (
       FROM @src@.assessment a
      WHERE a.assessed_on <= $1::date
        AND a.innsatsgruppe IS NOT NULL
-       AND ($14::text IS NULL OR a.person_id = $14::text)
+       AND ($13::text IS NULL OR a.person_id = $13::text)
      ORDER BY a.person_id, a.assessed_on DESC, (a.kind = 'VEDTAK_14A') DESC, a.innsatsgruppe
 ), base AS (
     SELECT p.person_id, p.case_ref, p.office_id, p.veileder_id, p.protection,
@@ -66,14 +48,16 @@ WITH win AS (
                  SELECT 1 FROM generate_series(0, $2::int - ($3::int + 1)) s
                   WHERE ((pm.mask >> s) & ((1::bigint << ($3::int + 1)) - 1))
                         = ((1::bigint << ($3::int + 1)) - 1))) AS long_term,
-           coalesce(ig.innsatsgruppe = ANY ($8::text[]), false) AS special_needs
+           coalesce(ig.innsatsgruppe = ANY ($7::text[]), false) AS special_needs
       FROM @src@.person p
       LEFT JOIN pm ON pm.person_id = p.person_id
       LEFT JOIN ig ON ig.person_id = p.person_id
      WHERE (pm.person_id IS NOT NULL OR ig.person_id IS NOT NULL)
-       AND p.birth_date <= $1::date
-       AND extract(year FROM age($1::date, p.birth_date)) BETWEEN $6::int AND $7::int
-       AND ($14::text IS NULL OR p.person_id = $14::text)
+       -- age($1, birth_date) between $5 and $6 years, without age() per row:
+       -- date - interval years keeps PostgreSQL's 29 February rule
+       AND p.birth_date <= ($1::date - make_interval(years => $5::int))::date
+       AND p.birth_date > ($1::date - make_interval(years => $6::int + 1))::date
+       AND ($13::text IS NULL OR p.person_id = $13::text)
 ), scope AS MATERIALIZED (
     SELECT b.*,
            concat_ws('+',
@@ -103,11 +87,11 @@ WITH win AS (
              CASE WHEN EXISTS (
                  SELECT 1 FROM @src@.benefit bn
                   WHERE bn.person_id = b.person_id
-                    AND bn.benefit = ANY ($9::text[])
+                    AND bn.benefit = ANY ($8::text[])
                     AND bn.from_date <= $1::date
                     AND (bn.to_date IS NULL OR bn.to_date >= $1::date))
                THEN 'EXCLUDED_BENEFIT' END,
-             CASE WHEN $12::bool AND EXISTS (
+             CASE WHEN $11::bool AND EXISTS (
                  SELECT 1 FROM @src@.participation pa
                   WHERE pa.person_id = b.person_id
                     AND pa.start_date <= $1::date
@@ -118,13 +102,13 @@ WITH win AS (
                  SELECT 1 FROM @src@.kvp_event e
                   WHERE e.person_id = b.person_id
                     AND e.event = 'INFORMED'
-                    AND e.event_date BETWEEN $1::date - $10::int AND $1::date)
+                    AND e.event_date BETWEEN $1::date - $9::int AND $1::date)
                THEN 'NOT_INFORMED' END,
              CASE WHEN NOT EXISTS (
                  SELECT 1 FROM @src@.kvp_event e
                   WHERE e.person_id = b.person_id
                     AND e.event IN ('ASSESSED', 'REJECTED')
-                    AND e.event_date BETWEEN $1::date - $11::int AND $1::date)
+                    AND e.event_date BETWEEN $1::date - $10::int AND $1::date)
                THEN 'NOT_ASSESSED' END,
              CASE WHEN NOT EXISTS (
                  SELECT 1 FROM @src@.assessment a
@@ -146,10 +130,8 @@ SELECT s.person_id, s.case_ref, s.office_id,
   FROM scope s
   LEFT JOIN @src@.veileder v
     ON v.veileder_id = s.veileder_id AND v.active IS TRUE
- WHERE CASE $13::int
+ WHERE CASE $12::int
          WHEN 0 THEN s.excluded = '' AND s.flags <> ''
          WHEN 1 THEN (s.excluded = '' AND s.flags <> '') OR s.excluded <> ''
          ELSE true
        END
- ORDER BY s.office_id COLLATE "C", v.veileder_id COLLATE "C" NULLS LAST,
-          s.case_ref COLLATE "C", s.person_id COLLATE "C"

@@ -1,12 +1,11 @@
 -- office_stats.sql - per-office funnel counts of a stored run, set-based
 -- (run inside scan_store_tx, after identify.sql filled the temp table
--- kvp_scan_result with every person in scope; docs/report.md)
+-- kvp_scan_result with every person in scope, and payments.sql the temp
+-- table kvp_pay; docs/report.md)
 --
 -- Parameters:
 --   $1  bigint  run_id
 --   $2  date    as-of date D
---   $3  int     window months
---   $4  text[]  payment kinds that count; empty: every kind
 --
 -- One row per office: every office of @src@.office, and any other office_id
 -- (or '' for none) that has a recipient, a person in scope or a participant.
@@ -42,14 +41,10 @@ WITH res AS (
            count(*) FILTER (WHERE candidate AND NOT ('NOT_INFORMED' = ANY (fl))) AS informed
       FROM res GROUP BY office_id
 ), rc AS (
-    SELECT coalesce(p.office_id, '') AS office_id, count(DISTINCT pay.person_id) AS n
-      FROM @src@.payment pay
+    SELECT coalesce(p.office_id, '') AS office_id, count(*) AS n
+      FROM kvp_pay pay
       JOIN @src@.person p ON p.person_id = pay.person_id
-     WHERE pay.period_month >= (date_trunc('month', $2::date) + interval '1 month'
-                                - make_interval(months => $3::int))::date
-       AND pay.period_month < (date_trunc('month', $2::date) + interval '1 month')::date
-       AND pay.amount > 0
-       AND (cardinality($4::text[]) = 0 OR pay.kind = ANY ($4::text[]))
+     WHERE pay.mask <> 0
      GROUP BY 1
 ), ev AS (
     SELECT r.office_id,

@@ -227,6 +227,8 @@ static const opt opts[] = {
 	      "seconds to wait for a connection"),
 	K_INT("database.statement_timeout", db_statement_timeout, 0, 0, 86400, false,
 	      "seconds a statement may run; 0: no limit"),
+	K_INT("database.work_mem_mb", db_work_mem_mb, 64, 0, 4096, false,
+	      "megabytes each sort or hash of a scan may use (PostgreSQL's work_mem); 0: the server's setting"),
 
 	K_INT("identification.window_months", id_window_months, 12, 1, 120, true,
 	      "months, ending with the as-of month, in which assistance is counted"),

@@ -33,6 +33,7 @@ typedef struct kvp_config {
 	char *db_state_schema;          /* default kvpscan */
 	int db_connect_timeout;         /* seconds */
 	int db_statement_timeout;       /* seconds, 0 = none */
+	int db_work_mem_mb;             /* session work_mem in MB, 0 = the server's */
 
 	/* identification { } */
 	int id_window_months;           /* 12 */

@@ -37,14 +37,16 @@ cmd_data_quality(int argc, char **argv, kvp_ctx *ctx)
 	};
 	const char *as_of_arg = NULL;
 	char as_of[11];
-	char window[16];
 	bool table = false;
 	PGconn *conn = NULL;
 	PGresult *res = NULL;
-	char *kinds = NULL, *sql = NULL;
-	const char *params[3];
+	scan_params sp;
+	char *sql = NULL;
+	const char *params[1];
 	long long total = 0;
 	int c, i, rc = KVP_EXIT_FAILURE;
+
+	memset(&sp, 0, sizeof(sp));
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -74,14 +76,15 @@ cmd_data_quality(int argc, char **argv, kvp_ctx *ctx)
 	if (db_as_of(conn, &ctx->cfg, as_of_arg, as_of) < 0)
 		goto done;
 
-	kinds = scan_pg_array(&ctx->cfg.id_payment_kinds);
-	sql = db_expand(conn, &ctx->cfg, sql_get("dataquality.sql"));
-	snprintf(window, sizeof(window), "%d", ctx->cfg.id_window_months);
-	params[0] = as_of;
-	params[1] = kinds;
-	params[2] = window;
-	res = db_exec(conn, "data-quality query", sql, 3, params);
-	if (res == NULL)
+	/* the payments pass is the scan's own; the transaction holds its table */
+	if (scan_params_init(&sp, &ctx->cfg, as_of, SCAN_ROWS_ALL, NULL) < 0 || db_begin(conn) < 0)
+		goto done;
+	if (scan_payments(conn, &ctx->cfg, &sp) == 0) {
+		sql = db_expand(conn, &ctx->cfg, sql_get("dataquality.sql"));
+		params[0] = as_of;
+		res = db_exec(conn, "data-quality query", sql, 1, params);
+	}
+	if (db_rollback(conn) < 0 || res == NULL)
 		goto done;
 	if (table)
 		printf("%-24s %-24s %6s\n", "code", "case_ref", "rows");
@@ -120,7 +123,7 @@ cmd_data_quality(int argc, char **argv, kvp_ctx *ctx)
 done:
 	PQclear(res);
 	free(sql);
-	free(kinds);
+	scan_params_free(&sp);
 	PQfinish(conn);
 	return rc;
 }

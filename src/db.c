@@ -20,7 +20,8 @@ db_connect(const kvp_config *cfg)
 	const char *keys[8];
 	const char *vals[8];
 	char timeout[32];
-	char options[128];
+	char options[160];
+	char wm[32] = "";
 	char *password = NULL;
 	bool failed = false;
 	PGconn *conn = NULL;
@@ -30,8 +31,15 @@ db_connect(const kvp_config *cfg)
 	if (failed)
 		return NULL;
 	snprintf(timeout, sizeof(timeout), "%d", cfg->db_connect_timeout);
-	snprintf(options, sizeof(options), "-c statement_timeout=%ds -c TimeZone=%s",
-		 cfg->db_statement_timeout, cfg->dmn_timezone);
+	/*
+	 * jit off: kvpscan's statements take well under a second each, less than
+	 * compiling them would cost.  work_mem: the scan hashes every payment of
+	 * the window at once; spilled to disk it takes twice the time.
+	 */
+	if (cfg->db_work_mem_mb > 0)
+		snprintf(wm, sizeof(wm), " -c work_mem=%dMB", cfg->db_work_mem_mb);
+	snprintf(options, sizeof(options), "-c statement_timeout=%ds -c TimeZone=%s -c jit=off%s",
+		 cfg->db_statement_timeout, cfg->dmn_timezone, wm);
 
 	keys[n] = "dbname"; vals[n++] = cfg->db_conninfo;
 	keys[n] = "application_name"; vals[n++] = "kvpscan";

@@ -231,14 +231,17 @@ explain_person(PGconn *conn, const kvp_config *cfg, PGresult *who, const char *a
 	}
 	PQclear(res);
 
-	/* the verdict, from the scan's own query */
-	{
+	/* the verdict, from the scan's own queries; the transaction holds kvp_pay */
+	res = NULL;
+	if (db_begin(conn) < 0)
+		goto done;
+	if (scan_payments(conn, cfg, &sp) == 0) {
 		char *sql = db_expand(conn, cfg, sql_get("identify.sql"));
 
 		res = db_exec(conn, "identification query", sql, SCAN_NPARAMS, sp.values);
 		free(sql);
 	}
-	if (res == NULL)
+	if (db_rollback(conn) < 0 || res == NULL)
 		goto done;
 	printf("\nResult\n");
 	if (PQntuples(res) == 0) {

@@ -16,11 +16,11 @@
 
 int
 report_store_office_stats(PGconn *conn, const kvp_config *cfg, const char *run_id,
-			  const char *as_of, const char *window_months, const char *kinds)
+			  const char *as_of)
 {
-	const char *p[4] = {run_id, as_of, window_months, kinds};
+	const char *p[2] = {run_id, as_of};
 	char *sql = db_expand(conn, cfg, sql_get("office_stats.sql"));
-	int rc = db_command(conn, "storing the per-office counts", sql, 4, p);
+	int rc = db_command(conn, "storing the per-office counts", sql, 2, p);
 
 	free(sql);
 	return rc;

@@ -64,10 +64,11 @@ typedef struct report {
 
 /*
  * Store the run's per-office funnel into run_office (sql/office_stats.sql);
- * call inside scan_store_tx while kvp_scan_result exists.  0 or -1 logged.
+ * call inside scan_store_tx while kvp_scan_result and kvp_pay exist.  0 or
+ * -1 logged.
  */
 int report_store_office_stats(PGconn *conn, const kvp_config *cfg, const char *run_id,
-			      const char *as_of, const char *window_months, const char *kinds);
+			      const char *as_of);
 
 /*
  * Build the report from the latest succeeded run on or before as_of (NULL:

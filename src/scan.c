@@ -73,17 +73,33 @@ scan_params_init(scan_params *sp, const kvp_config *cfg, const char *as_of,
 	sp->values[1] = sp->num[0];
 	sp->values[2] = sp->num[1];
 	sp->values[3] = cfg->id_consecutive ? "true" : "false";
-	sp->values[4] = sp->arrays[0];
-	sp->values[5] = sp->num[2];
-	sp->values[6] = sp->num[3];
-	sp->values[7] = sp->arrays[1];
-	sp->values[8] = sp->arrays[2];
-	sp->values[9] = sp->num[4];
-	sp->values[10] = sp->num[5];
-	sp->values[11] = cfg->id_exclude_previous_participation ? "true" : "false";
-	sp->values[12] = sp->num[6];
-	sp->values[13] = person_id;
+	sp->values[4] = sp->num[2];
+	sp->values[5] = sp->num[3];
+	sp->values[6] = sp->arrays[1];
+	sp->values[7] = sp->arrays[2];
+	sp->values[8] = sp->num[4];
+	sp->values[9] = sp->num[5];
+	sp->values[10] = cfg->id_exclude_previous_participation ? "true" : "false";
+	sp->values[11] = sp->num[6];
+	sp->values[12] = person_id;
+
+	sp->pay_values[0] = as_of;
+	sp->pay_values[1] = sp->num[0];
+	sp->pay_values[2] = sp->arrays[0];
+	sp->pay_values[3] = person_id;
 	return 0;
+}
+
+int
+scan_payments(PGconn *conn, const kvp_config *cfg, const scan_params *sp)
+{
+	char *sql = xasprintf("CREATE TEMP TABLE kvp_pay ON COMMIT DROP AS %s", sql_get("payments.sql"));
+	char *expanded = db_expand(conn, cfg, sql);
+	int rc = db_command(conn, "payments pass", expanded, SCAN_PAY_NPARAMS, sp->pay_values);
+
+	free(expanded);
+	free(sql);
+	return rc;
 }
 
 void
@@ -123,14 +139,23 @@ scan_print(PGconn *conn, const kvp_config *cfg, const char *as_of, enum scan_for
 	scan_params sp;
 	scan_writer w;
 	PGresult *res = NULL;
-	char *sql = NULL;
-	bool failed = false, started = false;
+	char *sql = NULL, *ordered = NULL;
+	bool failed = false, started = false, in_tx = false;
 	int rc = -1;
 
 	if (scan_params_init(&sp, cfg, as_of,
 			     include_excluded ? SCAN_ROWS_WITH_EXCLUDED : SCAN_ROWS_FLAGGED, NULL) < 0)
 		goto done;
-	sql = db_expand(conn, cfg, sql_get("identify.sql"));
+	/* a transaction only for the payments pass's temporary table; rolled back */
+	if (db_begin(conn) < 0)
+		goto done;
+	in_tx = true;
+	if (scan_payments(conn, cfg, &sp) < 0)
+		goto done;
+	ordered = xasprintf("SELECT * FROM (%s) r ORDER BY office_id COLLATE \"C\","
+			    " veileder_id COLLATE \"C\" NULLS LAST, case_ref COLLATE \"C\","
+			    " person_id COLLATE \"C\"", sql_get("identify.sql"));
+	sql = db_expand(conn, cfg, ordered);
 	if (!PQsendQueryParams(conn, sql, SCAN_NPARAMS, NULL, sp.values, NULL, NULL, 0)
 	    || !PQsetSingleRowMode(conn)) {
 		db_log_error(conn, NULL, "identification query");
@@ -171,7 +196,10 @@ scan_print(PGconn *conn, const kvp_config *cfg, const char *as_of, enum scan_for
 	log_info("scan as of %s (dry run): %lld flagged candidates", as_of, w.rows);
 	rc = 0;
 done:
+	if (in_tx && db_rollback(conn) < 0)
+		rc = -1;
 	free(sql);
+	free(ordered);
 	scan_params_free(&sp);
 	return rc;
 }
@@ -245,17 +273,12 @@ static const char insert_dq[] =
 	"INSERT INTO @state@.run_data_quality (run_id, code, rows, persons)"
 	" SELECT $1::bigint, code, sum(rows), count(person_id) FROM kvp_scan_dq GROUP BY code";
 
-/* Persons with a month of assistance in the window, when identify returned no row. */
-static const char count_recipients[] =
-	"SELECT count(DISTINCT person_id) FROM @src@.payment"
-	" WHERE period_month >= (date_trunc('month', $1::date) + interval '1 month'"
-	"                        - make_interval(months => $2::int))::date"
-	"   AND period_month < (date_trunc('month', $1::date) + interval '1 month')::date"
-	"   AND amount > 0 AND (cardinality($3::text[]) = 0 OR kind = ANY ($3::text[]))";
+/* Persons with a month of assistance in the window (the payments pass). */
+static const char count_recipients[] = "SELECT count(*) FROM kvp_pay WHERE mask <> 0";
 
 static const char update_run[] =
 	"UPDATE @state@.run r SET finished_at = clock_timestamp(),"
-	" recipients = coalesce((SELECT max(recipients) FROM kvp_scan_result), $2::int),"
+	" recipients = $2::int,"
 	" long_term = s.long_term, special_needs = s.special_needs, candidates = s.candidates,"
 	" flagged = s.flagged, excluded_in_programme = s.ex_ip, excluded_pending = s.ex_p,"
 	" excluded_benefit = s.ex_b, excluded_right_used = s.ex_r,"
@@ -394,6 +417,8 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 	if (db_command(conn, "creating the result table", result_table, 0, NULL) < 0
 	    || db_command(conn, "creating the data-quality table", dq_table, 0, NULL) < 0)
 		goto done;
+	if (scan_payments(conn, cfg, &sp) < 0)
+		goto done;
 	ident = xasprintf("INSERT INTO kvp_scan_result %s", sql_get("identify.sql"));
 	if (run_count(conn, cfg, "identification query", ident, SCAN_NPARAMS, sp.values) < 0)
 		goto done;
@@ -401,8 +426,8 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 	if (db_command(conn, "analyzing the result", "ANALYZE kvp_scan_result", 0, NULL) < 0)
 		goto done;
 	dq = xasprintf("INSERT INTO kvp_scan_dq %s", sql_get("dataquality.sql"));
-	p[0] = as_of; p[1] = sp.arrays[0]; p[2] = sp.num[0];
-	if (run_count(conn, cfg, "data-quality query", dq, 3, p) < 0)
+	p[0] = as_of;
+	if (run_count(conn, cfg, "data-quality query", dq, 1, p) < 0)
 		goto done;
 
 	/* flagged candidates and the worklist items' lifecycle */
@@ -423,21 +448,13 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 		goto done;
 	if (run_count(conn, cfg, "storing data-quality counts", insert_dq, 1, p) < 0)
 		goto done;
-	if (report_store_office_stats(conn, cfg, run_id, as_of, sp.num[0], sp.arrays[0]) < 0)
+	if (report_store_office_stats(conn, cfg, run_id, as_of) < 0)
 		goto done;
 
-	/* recipients come with identify's rows; with none, count them apart */
-	res = db_exec(conn, "counting results", "SELECT count(*) FROM kvp_scan_result", 0, NULL);
+	res = db_exec(conn, "counting recipients", count_recipients, 0, NULL);
 	if (res == NULL)
 		goto done;
-	if (ll_value(res, 0, 0) == 0) {
-		PQclear(res);
-		p[0] = as_of; p[1] = sp.num[0]; p[2] = sp.arrays[0];
-		res = run_sql(conn, cfg, "counting recipients", count_recipients, 3, p);
-		if (res == NULL)
-			goto done;
-		snprintf(recip, sizeof(recip), "%lld", ll_value(res, 0, 0));
-	}
+	snprintf(recip, sizeof(recip), "%lld", ll_value(res, 0, 0));
 	PQclear(res);
 	snprintf(num[0], sizeof(num[0]), "%lld", sum->items_new);
 	snprintf(num[1], sizeof(num[1]), "%lld", sum->items_open);

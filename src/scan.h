@@ -9,7 +9,7 @@
 /* The version of the rules in sql/identify.sql, stored with every run. */
 #define SCAN_RULE_VERSION "kvp-2019.1"
 
-/* Which rows sql/identify.sql returns ($13). */
+/* Which rows sql/identify.sql returns ($12). */
 enum scan_rows {
 	SCAN_ROWS_FLAGGED = 0,          /* candidates with at least one flag */
 	SCAN_ROWS_WITH_EXCLUDED = 1,    /* those and every excluded person */
@@ -23,11 +23,13 @@ enum scan_col {
 	SC_LONG_TERM, SC_SPECIAL_NEEDS, SC_RECIPIENTS
 };
 
-#define SCAN_NPARAMS 14
+#define SCAN_NPARAMS 13
+#define SCAN_PAY_NPARAMS 4
 
-/* The parameters of sql/identify.sql as text, built from a config. */
+/* The parameters of sql/identify.sql and sql/payments.sql as text, built from a config. */
 typedef struct scan_params {
-	const char *values[SCAN_NPARAMS];
+	const char *values[SCAN_NPARAMS];       /* identify.sql */
+	const char *pay_values[SCAN_PAY_NPARAMS]; /* payments.sql */
 	char num[8][24];
 	char *arrays[4];
 } scan_params;
@@ -54,6 +56,12 @@ int scan_params_init(scan_params *sp, const kvp_config *cfg, const char *as_of,
 		     enum scan_rows rows, const char *person_id);
 /* Free what scan_params_init() allocated. */
 void scan_params_free(scan_params *sp);
+
+/*
+ * Run sql/payments.sql into the temporary table kvp_pay, dropped at the end
+ * of the transaction conn must be in; 0 or -1 logged.
+ */
+int scan_payments(PGconn *conn, const kvp_config *cfg, const scan_params *sp);
 
 /* A PostgreSQL text[] literal of the list, elements quoted; caller frees. */
 char *scan_pg_array(const kvp_strlist *list);
