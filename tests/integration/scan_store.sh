@@ -112,4 +112,12 @@ assert_status 0 "scan with other settings" -- "$KVPSCAN" -c "$T_SCRATCH/strict.c
 assert_eq 0 "$(psql_q "SELECT count(*) FROM kvpscan.item WHERE state <> 'RESOLVED'")" "nobody has more than 11 months: every item resolved"
 assert_contains "$OUT" "recipients in window   4" "recipients are counted even with no candidate"
 
+# candidate and item carry no foreign keys (migration 007): every run id must still name a run
+assert_eq 0 "$(psql_q "SELECT count(*) FROM kvpscan.candidate c WHERE NOT EXISTS (SELECT 1 FROM kvpscan.run r WHERE r.run_id = c.run_id AND r.status = 'succeeded')")" \
+	"every candidate belongs to a succeeded run"
+assert_eq 0 "$(psql_q "SELECT count(*) FROM kvpscan.item i WHERE NOT EXISTS (SELECT 1 FROM kvpscan.run r WHERE r.run_id = i.first_run_id AND r.status = 'succeeded') OR NOT EXISTS (SELECT 1 FROM kvpscan.run r WHERE r.run_id = i.last_run_id AND r.status = 'succeeded') OR (i.resolved_run_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM kvpscan.run r WHERE r.run_id = i.resolved_run_id AND r.status = 'succeeded'))")" \
+	"every item's first, last and resolving run is a succeeded run"
+assert_eq 0 "$(psql_q "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid IN ('kvpscan.candidate'::regclass, 'kvpscan.item'::regclass)")" \
+	"no foreign keys on candidate and item"
+
 finish
