@@ -18,11 +18,15 @@
  * persons only as a count on their office's fallback list.
  * $1 run_id, $2 delivery.send (new, all_open), $3 delivery.channel.
  */
+#define FLAG_ORDER "ARRAY['NOT_INFORMED', 'NOT_ASSESSED', 'AEV_MISSING', 'NOT_FULL_TIME'," \
+	" 'NO_WRITTEN_PLAN', 'NO_EVALUATION_DATE', 'EVALUATION_OVERDUE', 'OVER_DURATION']"
 static const char rows_sql[] =
-	"DECLARE kvp_worklist_rows NO SCROLL CURSOR FOR "
+	"DECLARE kvp_worklist_rows NO SCROLL CURSOR FOR SELECT * FROM ("
 	"WITH r AS (SELECT run_id, as_of FROM @state@.run WHERE run_id = $1::bigint), "
 	"live AS ("
-	"  SELECT i.person_id, i.flag, i.state, i.case_ref, i.office_id, i.first_seen, i.protected,"
+	/* no office, NULL or '', is one list: one delivery id */
+	"  SELECT i.person_id, i.flag, i.state, i.case_ref, nullif(i.office_id, '') AS office_id,"
+	"         i.first_seen, i.protected,"
 	"         CASE WHEN i.protected OR i.routed_to_fallback OR i.veileder_id IS NULL"
 	"                   OR v.veileder_id IS NULL OR v.active IS NOT TRUE"
 	"                   OR ($3 = 'email' AND coalesce(v.email, '') = '')"
@@ -32,12 +36,11 @@ static const char rows_sql[] =
 	"   WHERE i.last_run_id = $1::bigint AND i.state IN ('NEW', 'OPEN')"
 	"     AND ($2 = 'all_open' OR i.state = 'NEW')"
 	"), persons AS ("
+	/* flags as a bit mask: an ordered array_agg would sort every item row */
 	"  SELECT l.office_id, l.to_veileder, l.person_id, min(l.case_ref) AS case_ref,"
 	"         bool_or(l.protected) AS protected, bool_or(l.state = 'NEW') AS is_new,"
 	"         min(l.first_seen) AS first_seen,"
-	"         array_to_string(array_agg(l.flag ORDER BY array_position("
-	"             ARRAY['NOT_INFORMED', 'NOT_ASSESSED', 'AEV_MISSING', 'NOT_FULL_TIME', 'NO_WRITTEN_PLAN',"
-	"                   'NO_EVALUATION_DATE', 'EVALUATION_OVERDUE', 'OVER_DURATION'], l.flag)), '+') AS flags"
+	"         bit_or(1 << array_position(" FLAG_ORDER ", l.flag)) AS flag_mask"
 	"    FROM live l GROUP BY l.office_id, l.to_veileder, l.person_id"
 	"), recip AS ("
 	"  SELECT p.office_id, p.to_veileder, count(*) FILTER (WHERE p.protected) AS protected_count"
@@ -57,12 +60,16 @@ static const char rows_sql[] =
 	"  LEFT JOIN @src@.veileder vv ON vv.veileder_id = rc.to_veileder "
 	"UNION ALL "
 	"SELECT 1, p.office_id, p.to_veileder, NULL, NULL, NULL, NULL, NULL, NULL,"
-	"       p.case_ref, array_to_string(c.reasons, '+'), p.flags, c.months,"
-	"       p.first_seen::text, r.as_of - p.first_seen, p.is_new"
+	"       p.case_ref, array_to_string(c.reasons, '+'),"
+	"       array_to_string(ARRAY(SELECT f FROM unnest(" FLAG_ORDER ") WITH ORDINALITY u(f, k)"
+	"                             WHERE p.flag_mask & (1 << k::int) <> 0 ORDER BY k), '+'),"
+	"       c.months, p.first_seen::text, r.as_of - p.first_seen, p.is_new"
 	"  FROM persons p CROSS JOIN r"
 	"  LEFT JOIN @state@.candidate c ON c.run_id = r.run_id AND c.person_id = p.person_id"
-	" WHERE NOT p.protected "
-	"ORDER BY 2 NULLS LAST, 3 NULLS LAST, 1, 10";
+	" WHERE NOT p.protected) w "
+	/* byte order: any fixed order groups the rows, and "C" sorts fastest */
+	"ORDER BY office_id COLLATE \"C\" NULLS LAST, to_veileder COLLATE \"C\" NULLS LAST, kind,"
+	" case_ref COLLATE \"C\"";
 
 enum { R_KIND = 0, R_OFFICE, R_VEILEDER, R_OFFICE_NAME, R_VNAME, R_EMAIL, R_PROTECTED,
        R_AS_OF, R_DELIVERY_ID, R_CASE_REF, R_REASONS, R_FLAGS, R_MONTHS, R_FIRST_SEEN,
@@ -70,17 +77,31 @@ enum { R_KIND = 0, R_OFFICE, R_VEILEDER, R_OFFICE_NAME, R_VNAME, R_EMAIL, R_PROT
 
 /*
  * Insert, or refresh a delivery that died at once for want of an address
- * (so a later run of the same enqueue picks up a newly set address).
+ * (so a later run of the same enqueue picks up a newly set address).  The
+ * VALUES rows, WL_NPARAMS parameters each, go between the two halves; the
+ * rows returned are the ones inserted or refreshed.
  */
-static const char insert_sql[] =
+static const char insert_head[] =
 	"INSERT INTO @state@.delivery (delivery_id, run_id, kind, channel, recipient, office_id,"
 	"    veileder_id, subject, text_body, html_body, json_body, item_count, state, last_error)"
-	" VALUES ($1, $2::bigint, 'worklist', $3, $4, $5, $6, $7, $8, $9, $10, $11::int, $12, $13)"
+	" VALUES ";
+static const char insert_tail[] =
 	" ON CONFLICT (delivery_id) DO UPDATE"
 	"   SET recipient = EXCLUDED.recipient, state = EXCLUDED.state, attempts = 0,"
 	"       next_attempt_at = now(), last_error = EXCLUDED.last_error"
 	" WHERE delivery.state IN ('dead', 'pending') AND delivery.recipient IS NULL"
-	"   AND delivery.channel = EXCLUDED.channel AND EXCLUDED.recipient IS NOT NULL";
+	"   AND delivery.channel = EXCLUDED.channel AND EXCLUDED.recipient IS NOT NULL"
+	" RETURNING delivery.last_error IS NOT NULL";
+
+#define WL_NPARAMS 13
+#define WL_BATCH 64             /* worklists per INSERT: one round trip, not 64 */
+
+/* Worklists built and waiting for their INSERT; owns every string in it. */
+struct wl_batch {
+	int n;
+	char *own[WL_BATCH][10];    /* the strings of each row's parameters */
+	const char *p[WL_BATCH * WL_NPARAMS];
+};
 
 #define FETCH_ROWS 1000
 #define NO_ADDRESS "no email address for recipient"
@@ -440,28 +461,84 @@ wl_html(const struct wl *w, const char *subject, const char *who)
 	return sb_steal(&sb);
 }
 
-/* Build the bodies and insert the delivery; 1 inserted, 0 already there, -1 error. */
-static int
-wl_finish(PGconn *conn, const kvp_config *cfg, const char *insert, const struct wl *w,
-	  int64_t run_id, int *dead)
+/* Free the batch's strings and empty it. */
+static void
+wl_batch_clear(struct wl_batch *b)
 {
-	char *json = NULL, *text = NULL, *html = NULL, *subject = NULL, *who = NULL;
-	char run_s[24], count_s[24];
+	int i, k;
+
+	for (i = 0; i < b->n; i++)
+		for (k = 0; k < 10; k++)
+			free(b->own[i][k]);
+	b->n = 0;
+}
+
+/* INSERT the batched worklists in one statement; adds to *queued and *dead, 0 or -1 logged. */
+static int
+wl_batch_flush(PGconn *conn, const kvp_config *cfg, struct wl_batch *b, int *queued, int *dead)
+{
+	strbuf sql;
+	char *expanded = NULL;
+	PGresult *res = NULL;
+	int i, k, rc = -1;
+
+	if (b->n == 0)
+		return 0;
+	sb_init(&sql);
+	sb_puts(&sql, insert_head);
+	for (i = 0; i < b->n; i++) {
+		int o = i * WL_NPARAMS;
+
+		sb_printf(&sql, "%s($%d, $%d::bigint, 'worklist', $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d,"
+			  " $%d::int, $%d, $%d)", i > 0 ? ", " : "", o + 1, o + 2, o + 3, o + 4, o + 5,
+			  o + 6, o + 7, o + 8, o + 9, o + 10, o + 11, o + 12, o + 13);
+	}
+	sb_puts(&sql, insert_tail);
+	expanded = db_expand(conn, cfg, sb_str(&sql));
+	res = db_exec(conn, "queue worklists", expanded, b->n * WL_NPARAMS, b->p);
+	if (res == NULL)
+		goto cleanup;
+	*queued += PQntuples(res);
+	for (k = 0; k < PQntuples(res); k++)
+		if (strcmp(PQgetvalue(res, k, 0), "t") == 0)
+			(*dead)++;
+	rc = 0;
+cleanup:
+	PQclear(res);
+	free(expanded);
+	sb_free(&sql);
+	wl_batch_clear(b);
+	return rc;
+}
+
+/* Build a worklist's bodies and add its delivery to the batch (flushed when full); 0 or -1. */
+static int
+wl_finish(PGconn *conn, const kvp_config *cfg, struct wl_batch *b, const struct wl *w,
+	  int64_t run_id, int *queued, int *dead)
+{
+	char *who, **own;
 	const char *recipient = NULL, *state = "pending", *error = NULL;
-	const char *p[13];
-	PGresult *res;
-	int rc = -1;
+	const char **p;
+
+	if (b->n == WL_BATCH && wl_batch_flush(conn, cfg, b, queued, dead) < 0)
+		return -1;
+	own = b->own[b->n];
+	p = &b->p[b->n * WL_NPARAMS];
+	b->n++;
 
 	if (w->veileder_id)
 		who = xasprintf("veileder %s", w->veileder_id);   /* an ident, never a name */
 	else
 		who = xstrdup("kontorets felles postkasse (saker uten aktiv veileder)");
-	subject = xasprintf("KVP-arbeidsliste %s %s: %ld %s", w->office_name ? w->office_name : "",
-			    w->as_of, w->persons + w->protected_count,
-			    w->persons + w->protected_count == 1 ? "sak" : "saker");
-	json = wl_json(w, run_id);
-	text = wl_text(w, who);
-	html = wl_html(w, subject, who);
+	own[0] = xasprintf("%" PRId64, run_id);
+	own[1] = xasprintf("%ld", w->persons + w->protected_count);
+	own[2] = xasprintf("KVP-arbeidsliste %s %s: %ld %s", w->office_name ? w->office_name : "",
+			   w->as_of, w->persons + w->protected_count,
+			   w->persons + w->protected_count == 1 ? "sak" : "saker");
+	own[3] = wl_text(w, who);
+	own[4] = wl_html(w, own[2], who);
+	own[5] = wl_json(w, run_id);
+	free(who);
 	if (strcmp(cfg->del_channel, "email") == 0) {
 		recipient = w->email && w->email[0] ? w->email : NULL;
 		if (recipient == NULL) {
@@ -473,46 +550,36 @@ wl_finish(PGconn *conn, const kvp_config *cfg, const char *insert, const struct 
 	} else {
 		recipient = w->delivery_id;
 	}
-	snprintf(run_s, sizeof(run_s), "%" PRId64, run_id);
-	snprintf(count_s, sizeof(count_s), "%ld", w->persons + w->protected_count);
-	p[0] = w->delivery_id;
-	p[1] = run_s;
+	/* w is freed before the batch is sent: copy what the statement needs */
+	own[6] = xstrdup(w->delivery_id);
+	own[7] = recipient ? xstrdup(recipient) : NULL;
+	own[8] = w->office_id ? xstrdup(w->office_id) : NULL;
+	own[9] = w->veileder_id ? xstrdup(w->veileder_id) : NULL;
+	p[0] = own[6];
+	p[1] = own[0];
 	p[2] = cfg->del_channel;
-	p[3] = recipient;
-	p[4] = w->office_id;
-	p[5] = w->veileder_id;
-	p[6] = subject;
-	p[7] = text;
-	p[8] = html;
-	p[9] = json;
-	p[10] = count_s;
+	p[3] = own[7];
+	p[4] = own[8];
+	p[5] = own[9];
+	p[6] = own[2];
+	p[7] = own[3];
+	p[8] = own[4];
+	p[9] = own[5];
+	p[10] = own[1];
 	p[11] = state;
 	p[12] = error;
-	res = db_exec(conn, "queue a worklist", insert, 13, p);
-	if (res == NULL)
-		goto cleanup;
-	rc = strcmp(PQcmdTuples(res), "0") == 0 ? 0 : 1;
-	if (rc == 1 && error != NULL)
-		(*dead)++;
-	PQclear(res);
-
-cleanup:
-	free(json);
-	free(text);
-	free(html);
-	free(subject);
-	free(who);
-	return rc;
+	return 0;
 }
 
 int
 worklist_enqueue(PGconn *conn, const kvp_config *cfg, int64_t run_id)
 {
-	char *declare = NULL, *insert = NULL;
+	char *declare = NULL;
 	char run_s[24];
 	const char *params[3];
 	PGresult *res = NULL;
 	struct wl cur;
+	struct wl_batch *batch = xcalloc(1, sizeof(*batch));
 	bool have = false, own_tx = false, cursor = false;
 	int queued = 0, dead = 0, rc = -1, i, n, r;
 
@@ -522,7 +589,6 @@ worklist_enqueue(PGconn *conn, const kvp_config *cfg, int64_t run_id)
 	params[1] = cfg->del_send;
 	params[2] = cfg->del_channel;
 	declare = db_expand(conn, cfg, rows_sql);
-	insert = db_expand(conn, cfg, insert_sql);
 
 	if (PQtransactionStatus(conn) == PQTRANS_IDLE) {
 		if (db_begin(conn) < 0)
@@ -541,12 +607,11 @@ worklist_enqueue(PGconn *conn, const kvp_config *cfg, int64_t run_id)
 		for (i = 0; i < n; i++) {
 			if (strcmp(PQgetvalue(res, i, R_KIND), "0") == 0) {
 				if (have) {
-					r = wl_finish(conn, cfg, insert, &cur, run_id, &dead);
+					r = wl_finish(conn, cfg, batch, &cur, run_id, &queued, &dead);
 					wl_free(&cur);
 					have = false;
 					if (r < 0)
 						goto cleanup;
-					queued += r;
 				}
 				wl_start(&cur, res, i);
 				have = true;
@@ -557,12 +622,10 @@ worklist_enqueue(PGconn *conn, const kvp_config *cfg, int64_t run_id)
 		PQclear(res);
 		res = NULL;
 	} while (n == FETCH_ROWS);
-	if (have) {
-		r = wl_finish(conn, cfg, insert, &cur, run_id, &dead);
-		if (r < 0)
-			goto cleanup;
-		queued += r;
-	}
+	if (have && wl_finish(conn, cfg, batch, &cur, run_id, &queued, &dead) < 0)
+		goto cleanup;
+	if (wl_batch_flush(conn, cfg, batch, &queued, &dead) < 0)
+		goto cleanup;
 	cursor = false;
 	if (db_command(conn, "close the worklist rows", "CLOSE kvp_worklist_rows", 0, NULL) < 0)
 		goto cleanup;
@@ -586,7 +649,8 @@ cleanup:
 		db_rollback(conn);
 	PQclear(res);
 	wl_free(&cur);
+	wl_batch_clear(batch);
+	free(batch);
 	free(declare);
-	free(insert);
 	return rc;
 }
