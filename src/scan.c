@@ -238,36 +238,60 @@ static const char dq_table[] =
 	"CREATE TEMP TABLE kvp_scan_dq (code text, case_ref text, person_id text, rows int)"
 	" ON COMMIT DROP";
 
-static const char insert_candidates[] =
+/*
+ * The run's candidates, before they are stored: the item statements and
+ * the counts read this small table rather than the candidate table, which
+ * grows by a run's worth every night (and whose statistics never know the
+ * new run).
+ */
+static const char cand_table[] =
+	"CREATE TEMP TABLE kvp_cand (person_id text, case_ref text, office_id text,"
+	" veileder_id text, routed_to_fallback boolean, reasons text[], flags text[],"
+	" months int, protected boolean) ON COMMIT DROP";
+
+static const char flagged_candidates[] =
+	"INSERT INTO kvp_cand"
+	" SELECT person_id, case_ref, office_id, veileder_id, routed_to_fallback,"
+	" string_to_array(reasons, '+'), string_to_array(flags, '+'), months, protection IS NOT NULL"
+	" FROM kvp_scan_result WHERE excluded = '' AND flags <> ''";
+
+static const char store_candidates[] =
 	"INSERT INTO @state@.candidate (run_id, person_id, case_ref, office_id, veileder_id,"
 	" routed_to_fallback, reasons, flags, months, protected)"
 	" SELECT $1::bigint, person_id, case_ref, office_id, veileder_id, routed_to_fallback,"
-	" string_to_array(reasons, '+'), string_to_array(flags, '+'), months, protection IS NOT NULL"
-	" FROM kvp_scan_result WHERE excluded = '' AND flags <> ''";
+	" reasons, flags, months, protected FROM kvp_cand";
 
 static const char resolve_items[] =
 	"UPDATE @state@.item i SET state = 'RESOLVED', resolved_on = $2::date, resolved_run_id = $1::bigint"
 	" WHERE i.state <> 'RESOLVED' AND NOT EXISTS ("
-	"  SELECT 1 FROM @state@.candidate c WHERE c.run_id = $1::bigint"
-	"   AND c.person_id = i.person_id AND i.flag = ANY (c.flags))";
+	"  SELECT 1 FROM kvp_cand c WHERE c.person_id = i.person_id AND i.flag = ANY (c.flags))";
 
-static const char open_items[] =
-	"UPDATE @state@.item i SET state = 'OPEN', last_seen = $2::date, last_run_id = $1::bigint,"
-	" case_ref = c.case_ref, office_id = c.office_id, veileder_id = c.veileder_id,"
-	" routed_to_fallback = c.routed_to_fallback, protected = c.protected"
-	" FROM @state@.candidate c"
-	" WHERE c.run_id = $1::bigint AND i.state <> 'RESOLVED'"
-	"   AND c.person_id = i.person_id AND i.flag = ANY (c.flags)";
-
-static const char new_items[] =
-	"INSERT INTO @state@.item (person_id, flag, state, case_ref, office_id, veileder_id,"
-	" routed_to_fallback, protected, first_seen, last_seen, first_run_id, last_run_id)"
-	" SELECT c.person_id, f.flag, 'NEW', c.case_ref, c.office_id, c.veileder_id,"
-	" c.routed_to_fallback, c.protected, $2::date, $2::date, $1::bigint, $1::bigint"
-	" FROM @state@.candidate c CROSS JOIN LATERAL unnest(c.flags) AS f(flag)"
-	" WHERE c.run_id = $1::bigint AND NOT EXISTS ("
-	"  SELECT 1 FROM @state@.item i WHERE i.person_id = c.person_id AND i.flag = f.flag"
-	"   AND i.state <> 'RESOLVED')";
+/*
+ * Every live item still seen becomes OPEN (NEW the first run only), and every
+ * (person, flag) of the run not live yet becomes a NEW item; returns the two
+ * counts.  The insert skips what the update returned by a hash over those
+ * rows, and the unique index item_live_idx guards it as well.  (A NOT EXISTS
+ * on item here once rescanned the growing table per row: 53 s for a first
+ * national run; ON CONFLICT alone probes the index for every open item.)
+ */
+static const char open_and_new_items[] =
+	"WITH upd AS ("
+	" UPDATE @state@.item i SET state = 'OPEN', last_seen = $2::date, last_run_id = $1::bigint,"
+	"  case_ref = c.case_ref, office_id = c.office_id, veileder_id = c.veileder_id,"
+	"  routed_to_fallback = c.routed_to_fallback, protected = c.protected"
+	"  FROM kvp_cand c"
+	"  WHERE i.state <> 'RESOLVED' AND c.person_id = i.person_id AND i.flag = ANY (c.flags)"
+	"  RETURNING i.person_id, i.flag"
+	"), ins AS ("
+	" INSERT INTO @state@.item (person_id, flag, state, case_ref, office_id, veileder_id,"
+	"  routed_to_fallback, protected, first_seen, last_seen, first_run_id, last_run_id)"
+	"  SELECT c.person_id, f.flag, 'NEW', c.case_ref, c.office_id, c.veileder_id,"
+	"   c.routed_to_fallback, c.protected, $2::date, $2::date, $1::bigint, $1::bigint"
+	"  FROM kvp_cand c CROSS JOIN LATERAL unnest(c.flags) AS f(flag)"
+	"  WHERE NOT EXISTS (SELECT 1 FROM upd u WHERE u.person_id = c.person_id AND u.flag = f.flag)"
+	"  ON CONFLICT (person_id, flag) WHERE state <> 'RESOLVED' DO NOTHING"
+	"  RETURNING 1"
+	") SELECT (SELECT count(*) FROM upd), (SELECT count(*) FROM ins)";
 
 static const char insert_dq[] =
 	"INSERT INTO @state@.run_data_quality (run_id, code, rows, persons)"
@@ -312,7 +336,7 @@ static const char count_participation_office[] =
 	"  count(*) FILTER (WHERE 'NO_EVALUATION_DATE' = ANY (flags)) AS f3,"
 	"  count(*) FILTER (WHERE 'EVALUATION_OVERDUE' = ANY (flags)) AS f4,"
 	"  count(*) FILTER (WHERE 'OVER_DURATION' = ANY (flags)) AS f5"
-	"  FROM @state@.candidate WHERE run_id = $1::bigint AND reasons = '{IN_PROGRAMME}'"
+	"  FROM kvp_cand WHERE reasons = '{IN_PROGRAMME}'"
 	"  GROUP BY 1) s"
 	" WHERE ro.run_id = $1::bigint AND ro.office_id = s.office_id";
 
@@ -325,21 +349,9 @@ static const char count_participation_run[] =
 	"  count(*) FILTER (WHERE 'NO_EVALUATION_DATE' = ANY (flags)) AS f3,"
 	"  count(*) FILTER (WHERE 'EVALUATION_OVERDUE' = ANY (flags)) AS f4,"
 	"  count(*) FILTER (WHERE 'OVER_DURATION' = ANY (flags)) AS f5"
-	"  FROM @state@.candidate WHERE run_id = $1::bigint AND reasons = '{IN_PROGRAMME}') s"
+	"  FROM kvp_cand WHERE reasons = '{IN_PROGRAMME}') s"
 	" WHERE r.run_id = $1::bigint"
 	" RETURNING s.n, s.f1, s.f2, s.f3, s.f4, s.f5";
-
-/* Run a parameterless statement template; 0 or -1 logged. */
-static int
-run_sql_command(PGconn *conn, const kvp_config *cfg, const char *what, const char *tmpl)
-{
-	PGresult *res = run_sql(conn, cfg, what, tmpl, 0, NULL);
-
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
-}
 
 /* Run a statement and return how many rows it touched, or -1 logged. */
 static long long
@@ -422,30 +434,37 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 	ident = xasprintf("INSERT INTO kvp_scan_result %s", sql_get("identify.sql"));
 	if (run_count(conn, cfg, "identification query", ident, SCAN_NPARAMS, sp.values) < 0)
 		goto done;
-	/* autovacuum never analyzes temporary tables: without this the plans below guess */
-	if (db_command(conn, "analyzing the result", "ANALYZE kvp_scan_result", 0, NULL) < 0)
-		goto done;
 	dq = xasprintf("INSERT INTO kvp_scan_dq %s", sql_get("dataquality.sql"));
 	p[0] = as_of;
 	if (run_count(conn, cfg, "data-quality query", dq, 1, p) < 0)
 		goto done;
 
-	/* flagged candidates and the worklist items' lifecycle */
-	p[0] = run_id; p[1] = as_of;
-	if (run_count(conn, cfg, "storing the candidates", insert_candidates, 1, p) < 0)
+	/* flagged candidates (identification, then participation checks) */
+	if (db_command(conn, "creating the candidate table", cand_table, 0, NULL) < 0
+	    || db_command(conn, "collecting the flagged candidates", flagged_candidates, 0, NULL) < 0)
 		goto done;
 	snprintf(pnum[0], sizeof(pnum[0]), "%.17g", cfg->part_min_hours);
 	snprintf(pnum[1], sizeof(pnum[1]), "%d", cfg->part_max_duration_months);
-	p[2] = pnum[0]; p[3] = pnum[1];
-	if (run_count(conn, cfg, "participation checks", sql_get("participation_checks.sql"), 4, p) < 0)
+	p[0] = as_of; p[1] = pnum[0]; p[2] = pnum[1];
+	if (run_count(conn, cfg, "participation checks", sql_get("participation_checks.sql"), 3, p) < 0)
 		goto done;
-	/* the new run's rows are not in the statistics yet; the item statements join them */
-	if (run_sql_command(conn, cfg, "analyzing the candidates", "ANALYZE @state@.candidate, @state@.item") < 0)
+	/* a temporary table, never analyzed by autovacuum: the joins below need its size */
+	if (db_command(conn, "analyzing the candidates", "ANALYZE kvp_cand (person_id)", 0, NULL) < 0)
 		goto done;
-	if ((sum->items_resolved = run_count(conn, cfg, "resolving items", resolve_items, 2, p)) < 0
-	    || (sum->items_open = run_count(conn, cfg, "updating open items", open_items, 2, p)) < 0
-	    || (sum->items_new = run_count(conn, cfg, "storing new items", new_items, 2, p)) < 0)
+	p[0] = run_id; p[1] = as_of;
+	if (run_count(conn, cfg, "storing the candidates", store_candidates, 1, p) < 0)
 		goto done;
+
+	/* the worklist items' lifecycle */
+	if ((sum->items_resolved = run_count(conn, cfg, "resolving items", resolve_items, 2, p)) < 0)
+		goto done;
+	res = run_sql(conn, cfg, "storing open and new items", open_and_new_items, 2, p);
+	if (res == NULL)
+		goto done;
+	sum->items_open = ll_value(res, 0, 0);
+	sum->items_new = ll_value(res, 0, 1);
+	PQclear(res);
+	res = NULL;
 	if (run_count(conn, cfg, "storing data-quality counts", insert_dq, 1, p) < 0)
 		goto done;
 	if (report_store_office_stats(conn, cfg, run_id, as_of) < 0)

@@ -33,7 +33,7 @@ static const char rows_sql[] =
 	"              THEN NULL ELSE i.veileder_id END AS to_veileder"
 	"    FROM @state@.item i"
 	"    LEFT JOIN @src@.veileder v ON v.veileder_id = i.veileder_id"
-	"   WHERE i.last_run_id = $1::bigint AND i.state IN ('NEW', 'OPEN')"
+	"   WHERE i.last_run_id = $1::bigint AND i.state IN ('NEW', 'OPEN') AND i.state <> 'RESOLVED'"
 	"     AND ($2 = 'all_open' OR i.state = 'NEW')"
 	"), persons AS ("
 	/* flags as a bit mask: an ordered array_agg would sort every item row */
