@@ -11,6 +11,8 @@
 --   $2  int     window months (1..62)
 --   $3  text[]  payment kinds that count; empty: every kind
 --   $4  text    one person_id only (explain), NULL for everyone
+--   $5  bool    count duplicates (the data-quality check); false leaves
+--               duplicate 0 and skips the second scan (dry run, explain)
 --
 -- Columns, one row per person_id found in the payments (NULL included):
 --   mask          bit k set when the k-th month of the window (k = 0 the first,
@@ -56,7 +58,8 @@ WITH per_person AS (
     SELECT d.person_id, sum(d.n - 1) AS duplicate
       FROM (SELECT g.person_id, count(*) AS n
               FROM @src@.payment g
-             WHERE g.period_month >= (date_trunc('month', $1::date::timestamp)
+             WHERE $5::bool
+               AND g.period_month >= (date_trunc('month', $1::date::timestamp)
                                       + make_interval(months => 1 - $2::int))::date
                AND ($4::text IS NULL OR g.person_id = $4::text)
              GROUP BY g.person_id, g.period_month, g.amount, g.kind

@@ -235,7 +235,7 @@ explain_person(PGconn *conn, const kvp_config *cfg, PGresult *who, const char *a
 	res = NULL;
 	if (db_begin(conn) < 0)
 		goto done;
-	if (scan_payments(conn, cfg, &sp) == 0) {
+	if (scan_payments(conn, cfg, &sp, false) == 0) {
 		char *sql = db_expand(conn, cfg, sql_get("identify.sql"));
 
 		res = db_exec(conn, "identification query", sql, SCAN_NPARAMS, sp.values);

@@ -87,15 +87,21 @@ scan_params_init(scan_params *sp, const kvp_config *cfg, const char *as_of,
 	sp->pay_values[1] = sp->num[0];
 	sp->pay_values[2] = sp->arrays[0];
 	sp->pay_values[3] = person_id;
+	sp->pay_values[4] = "true";    /* scan_payments() sets it */
 	return 0;
 }
 
 int
-scan_payments(PGconn *conn, const kvp_config *cfg, const scan_params *sp)
+scan_payments(PGconn *conn, const kvp_config *cfg, const scan_params *sp, bool duplicates)
 {
 	char *sql = xasprintf("CREATE TEMP TABLE kvp_pay ON COMMIT DROP AS %s", sql_get("payments.sql"));
 	char *expanded = db_expand(conn, cfg, sql);
-	int rc = db_command(conn, "payments pass", expanded, SCAN_PAY_NPARAMS, sp->pay_values);
+	const char *p[SCAN_PAY_NPARAMS];
+	int rc;
+
+	memcpy(p, sp->pay_values, sizeof(p));
+	p[4] = duplicates ? "true" : "false";
+	rc = db_command(conn, "payments pass", expanded, SCAN_PAY_NPARAMS, p);
 
 	free(expanded);
 	free(sql);
@@ -150,7 +156,7 @@ scan_print(PGconn *conn, const kvp_config *cfg, const char *as_of, enum scan_for
 	if (db_begin(conn) < 0)
 		goto done;
 	in_tx = true;
-	if (scan_payments(conn, cfg, &sp) < 0)
+	if (scan_payments(conn, cfg, &sp, false) < 0)
 		goto done;
 	ordered = xasprintf("SELECT * FROM (%s) r ORDER BY office_id COLLATE \"C\","
 			    " veileder_id COLLATE \"C\" NULLS LAST, case_ref COLLATE \"C\","
@@ -231,7 +237,7 @@ static const char result_table[] =
 	"CREATE TEMP TABLE kvp_scan_result ("
 	" person_id text, case_ref text, office_id text, veileder_id text,"
 	" routed_to_fallback boolean, reasons text, flags text, months int, excluded text,"
-	" protection text, long_term boolean, special_needs boolean, recipients int"
+	" protection text, long_term boolean, special_needs boolean"
 	") ON COMMIT DROP";
 
 static const char dq_table[] =
@@ -429,7 +435,7 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 	if (db_command(conn, "creating the result table", result_table, 0, NULL) < 0
 	    || db_command(conn, "creating the data-quality table", dq_table, 0, NULL) < 0)
 		goto done;
-	if (scan_payments(conn, cfg, &sp) < 0)
+	if (scan_payments(conn, cfg, &sp, true) < 0)
 		goto done;
 	ident = xasprintf("INSERT INTO kvp_scan_result %s", sql_get("identify.sql"));
 	if (run_count(conn, cfg, "identification query", ident, SCAN_NPARAMS, sp.values) < 0)

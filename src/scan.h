@@ -20,11 +20,11 @@ enum scan_rows {
 enum scan_col {
 	SC_PERSON_ID = 0, SC_CASE_REF, SC_OFFICE_ID, SC_VEILEDER_ID, SC_FALLBACK,
 	SC_REASONS, SC_FLAGS, SC_MONTHS, SC_EXCLUDED, SC_PROTECTION,
-	SC_LONG_TERM, SC_SPECIAL_NEEDS, SC_RECIPIENTS
+	SC_LONG_TERM, SC_SPECIAL_NEEDS
 };
 
 #define SCAN_NPARAMS 13
-#define SCAN_PAY_NPARAMS 4
+#define SCAN_PAY_NPARAMS 5
 
 /* The parameters of sql/identify.sql and sql/payments.sql as text, built from a config. */
 typedef struct scan_params {
@@ -59,9 +59,10 @@ void scan_params_free(scan_params *sp);
 
 /*
  * Run sql/payments.sql into the temporary table kvp_pay, dropped at the end
- * of the transaction conn must be in; 0 or -1 logged.
+ * of the transaction conn must be in; duplicates: also count duplicate rows
+ * (a second scan, for the data-quality check).  0 or -1 logged.
  */
-int scan_payments(PGconn *conn, const kvp_config *cfg, const scan_params *sp);
+int scan_payments(PGconn *conn, const kvp_config *cfg, const scan_params *sp, bool duplicates);
 
 /* A PostgreSQL text[] literal of the list, elements quoted; caller frees. */
 char *scan_pg_array(const kvp_strlist *list);
