@@ -486,10 +486,11 @@ report_write_table(const report *rep, FILE *out)
 	for (j = 0; j < rep->n_esc; j++) {
 		const report_escalation *e = &rep->esc[j];
 
-		fprintf(out, "  %-6s %-10s %-20s %-14s %-13s since %s, %lld days\n",
-			e->office_id[0] ? e->office_id : "(none)",
-			e->veileder_id ? e->veileder_id : "(fallback)",
-			e->veileder_name ? e->veileder_name : "",
+		/* a name may hold æøå: padded by characters, not bytes */
+		fprintf(out, "  %-6s %-10s ", e->office_id[0] ? e->office_id : "(none)",
+			e->veileder_id ? e->veileder_id : "(fallback)");
+		fput_left(out, e->veileder_name ? e->veileder_name : "", 20);
+		fprintf(out, " %-14s %-13s since %s, %lld days\n",
 			e->case_ref, e->flag, e->first_seen, e->days_open);
 	}
 	fprintf(out, "\ntrend (last run of each month)\n%-8s %-10s %7s %7s\n", "month", "run", "flagged", "active");

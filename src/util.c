@@ -289,6 +289,27 @@ html_escape(strbuf *sb, const char *s)
 	}
 }
 
+size_t
+utf8_width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char) *s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+void
+fput_left(FILE *out, const char *s, int width)
+{
+	size_t w = utf8_width(s);
+
+	fputs(s, out);
+	for (; width > 0 && w < (size_t) width; w++)
+		fputc(' ', out);
+}
+
 void
 csv_escape(strbuf *sb, const char *s)
 {

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdarg.h>
+#include <stdio.h>
 
 #define KVP_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -62,6 +63,10 @@ void json_escape(strbuf *sb, const char *s);
 void html_escape(strbuf *sb, const char *s);
 /* Append s to sb as one CSV field, quoted when needed (RFC 4180). */
 void csv_escape(strbuf *sb, const char *s);
+/* Characters (UTF-8 code points) in s: its width in a fixed-width table. */
+size_t utf8_width(const char *s);
+/* Write s to out left-aligned in width characters (code points, not bytes), padded with spaces. */
+void fput_left(FILE *out, const char *s, int width);
 
 /* Write all of buf to fd, retrying on EINTR; 0 or -1 with errno. */
 int write_all(int fd, const void *buf, size_t len);

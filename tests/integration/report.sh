@@ -88,6 +88,11 @@ assert_contains "$TABLE" "TOTAL        14      2     12    14.3" "table: the tot
 # non-protected escalations: A1 x3 and A2 (Z1), B1 x2 (Z2), 60 days each
 assert_eq 6 "$(printf '%s\n' "$TABLE" | grep -c 'since 2024-01-15, 60 days')" "table: 6 escalated items listed"
 assert_contains "$TABLE" "Z1         Åse Ødegård" "table: by veileder, with the name"
+# the name column is padded by characters: "since" starts in the same column on every line
+assert_eq 1 "$(printf '%s\n' "$TABLE" | /usr/bin/python3 -c '
+import sys
+print(len({l.index("since") for l in sys.stdin.read().splitlines() if "since 2024-01-15" in l}))')" \
+	"table: the escalation lines line up with æøå in a name"
 assert_not_contains "$TABLE" "SECRET-A3" "table: no protected case_ref"
 
 # --- JSON, checked against docs/report-schema.json

@@ -156,6 +156,25 @@ START_TEST(test_log_keeps_errno)
 }
 END_TEST
 
+START_TEST(test_utf8_width)
+{
+	char buf[64];
+	FILE *f;
+
+	ck_assert_uint_eq(utf8_width(""), 0);
+	ck_assert_uint_eq(utf8_width("Ola"), 3);
+	ck_assert_uint_eq(utf8_width("Bjørn Ås"), 8);    /* 10 bytes */
+	f = fmemopen(buf, sizeof(buf), "w");
+	ck_assert_ptr_nonnull(f);
+	fput_left(f, "Bjørn Ås", 10);
+	fputc('|', f);
+	fput_left(f, "too long for it", 3);
+	fputc('|', f);
+	fclose(f);
+	ck_assert_str_eq(buf, "Bjørn Ås  |too long for it|");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -169,6 +188,7 @@ main(void)
 	tcase_add_test(tc, test_valid_iso_date);
 	tcase_add_test(tc, test_strbuf);
 	tcase_add_test(tc, test_json_csv_escape);
+	tcase_add_test(tc, test_utf8_width);
 	tcase_add_test(tc, test_atomic_file);
 	tcase_add_test(tc, test_log_keeps_errno);
 	suite_add_tcase(s, tc);
