@@ -3,6 +3,7 @@
 # STARTTLS + AUTH, one connection per batch, MIME structure, UTF-8, and every failure mapping.
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/pg.sh"
+. "$top_srcdir/tests/lib/tls.sh"
 
 PY=/usr/bin/python3
 if ! $PY -c 'import aiosmtpd' 2>/dev/null; then
@@ -27,16 +28,12 @@ t_cleanup_hook() {
 }
 
 # ---------------------------------------------------------------- certificates
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=kvpscan test CA" \
-	-keyout ca.key -out ca.pem >/dev/null 2>&1
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=some other CA" \
-	-keyout other.key -out other.pem >/dev/null 2>&1
-openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
-	-keyout server.key -out server.csr >/dev/null 2>&1
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' > server.ext
-openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-	-extfile server.ext -out server.pem >/dev/null 2>&1
-if [ -s server.pem ]; then ok "test CA and server certificate made"; else not_ok "openssl could not make certificates"; fi
+# the shared test CA (tests/lib/tls.sh); "other" is a CA that signed nothing here
+if tls_ca ca && tls_ca other && tls_cert server ca "IP:127.0.0.1,DNS:localhost"; then
+	ok "test CA and server certificate made"
+else
+	not_ok "openssl could not make certificates"
+fi
 
 printf 's3cret-pw\n' > pw
 chmod 600 pw
@@ -80,9 +77,9 @@ count_files() {
 RCPT=veileder.test@kommune.example.no
 
 # ---------------------------------------------------------------- STARTTLS + AUTH, one connection
-start_relay tls --cert server.pem --key server.key --user kvpuser --password s3cret-pw
+start_relay tls --cert server.crt --key server.key --user kvpuser --password s3cret-pw
 TLS_PORT=$PORT
-write_conf tls.conf "smtp://127.0.0.1:$TLS_PORT" required "ca_file = \"$T_SCRATCH/ca.pem\";" \
+write_conf tls.conf "smtp://127.0.0.1:$TLS_PORT" required "ca_file = \"$T_SCRATCH/ca.crt\";" \
 	'username = "kvpuser";' "password_file = \"$T_SCRATCH/pw\";"
 assert_status 0 "3 messages through a STARTTLS relay with AUTH" -- \
 	"$KVPSCAN" -c tls.conf test-delivery --channel email --to "$RCPT" --count 3 --id wl-batch
@@ -132,7 +129,7 @@ for n in 1 2 3; do
 done
 
 # ---------------------------------------------------------------- wrong password
-write_conf badpw.conf "smtp://127.0.0.1:$TLS_PORT" required "ca_file = \"$T_SCRATCH/ca.pem\";" \
+write_conf badpw.conf "smtp://127.0.0.1:$TLS_PORT" required "ca_file = \"$T_SCRATCH/ca.crt\";" \
 	'username = "kvpuser";' "password_file = \"$T_SCRATCH/badpw\";"
 assert_status 1 "a wrong password fails" -- \
 	"$KVPSCAN" -c badpw.conf test-delivery --channel email --to "$RCPT" --count 2 --id badpw
@@ -142,7 +139,7 @@ assert_contains "$OUT" "HINT:  check email.username" "wrong password: hint"
 assert_eq 3 "$(count_files tls)" "wrong password: nothing more delivered"
 
 # ---------------------------------------------------------------- wrong CA
-write_conf badca.conf "smtp://127.0.0.1:$TLS_PORT" required "ca_file = \"$T_SCRATCH/other.pem\";" \
+write_conf badca.conf "smtp://127.0.0.1:$TLS_PORT" required "ca_file = \"$T_SCRATCH/other.crt\";" \
 	'username = "kvpuser";' "password_file = \"$T_SCRATCH/pw\";"
 assert_status 1 "a relay certificate from another CA fails" -- \
 	"$KVPSCAN" -c badca.conf test-delivery --channel email --to "$RCPT" --id badca
@@ -151,7 +148,7 @@ assert_contains "$OUT" "HINT:  check email.ca_file" "wrong CA: hint"
 assert_eq 3 "$(count_files tls)" "wrong CA: nothing delivered"
 
 # verify_tls = false accepts it, with a warning
-write_conf noverify.conf "smtp://127.0.0.1:$TLS_PORT" required "ca_file = \"$T_SCRATCH/other.pem\";" \
+write_conf noverify.conf "smtp://127.0.0.1:$TLS_PORT" required "ca_file = \"$T_SCRATCH/other.crt\";" \
 	'verify_tls = false;' 'username = "kvpuser";' "password_file = \"$T_SCRATCH/pw\";"
 assert_status 0 "verify_tls = false delivers despite the wrong CA" -- \
 	"$KVPSCAN" -c noverify.conf test-delivery --channel email --to "$RCPT" --id noverify
@@ -177,8 +174,8 @@ assert_eq 1 "$(count_files plain)" "starttls = off: delivered"
 assert_contains "$(cat plain/session.log)" "tls=no" "starttls = off: really without TLS"
 
 # ---------------------------------------------------------------- implicit TLS (smtps)
-start_relay smtps --cert server.pem --key server.key --implicit
-write_conf smtps.conf "smtps://127.0.0.1:$PORT" required "ca_file = \"$T_SCRATCH/ca.pem\";"
+start_relay smtps --cert server.crt --key server.key --implicit
+write_conf smtps.conf "smtps://127.0.0.1:$PORT" required "ca_file = \"$T_SCRATCH/ca.crt\";"
 assert_status 0 "smtps:// (implicit TLS) delivers" -- \
 	"$KVPSCAN" -c smtps.conf test-delivery --channel email --to "$RCPT" --count 2 --id smtps
 assert_eq 2 "$(count_files smtps)" "smtps: 2 delivered"
