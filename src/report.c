@@ -332,6 +332,7 @@ report_build(PGconn *conn, const kvp_config *cfg, const char *as_of, const char 
 	rep->period = period;
 	rep->office_filter = office;
 	rep->escalate_after_days = cfg->rep_escalate_after_days > 0 ? cfg->rep_escalate_after_days : 30;
+	labels_init(&rep->labels, cfg);
 	rep->total.office_id = xstrdup("TOTAL");
 	rep->total.name = xstrdup(office ? office : "");
 	res = rep_query(conn, cfg, "looking for the run to report on", pick_run_sql, 2, p);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <libpq-fe.h>
 #include "conf.h"
+#include "labels.h"
 
 #define REPORT_SCHEMA_TYPE    "kvpscan.report"
 #define REPORT_SCHEMA_VERSION 1
@@ -53,6 +54,7 @@ typedef struct report {
 	const char *period;         /* "year", "tertial" or "month" */
 	char period_start[11], period_end[11];
 	int escalate_after_days;
+	kvp_labels labels;          /* the words for the participation checks */
 	const char *office_filter;  /* NULL: every office */
 	report_office *offices;
 	int n_offices;

@@ -98,7 +98,7 @@ scorecard(strbuf *sb, const report *rep)
 }
 
 static void
-funnel(strbuf *sb, const report_office *o)
+funnel(strbuf *sb, const report_office *o, const kvp_labels *labels)
 {
 	long long max = o->recipients > 0 ? o->recipients : 1;
 	long long excluded = o->ex_in_programme + o->ex_pending + o->ex_benefit + o->ex_right_used;
@@ -126,11 +126,18 @@ funnel(strbuf *sb, const report_office *o)
 	bar_row(sb, "Søkt", o->applied, max, "fun");
 	bar_row(sb, "Innvilget", o->granted, max, "fun");
 	bar_row(sb, "Deltakere (aktive)", o->active, max, "act");
-	bar_row(sb, "Deltakelse: under 37,5 timer", o->part[0], max, "warn");
-	bar_row(sb, "Deltakelse: mangler skriftlig program", o->part[1], max, "warn");
-	bar_row(sb, "Deltakelse: mangler evalueringsdato", o->part[2], max, "warn");
-	bar_row(sb, "Deltakelse: evaluering forfalt", o->part[3], max, "warn");
-	bar_row(sb, "Deltakelse: over 2 år", o->part[4], max, "warn");
+	{
+		static const char *const codes[5] = {"NOT_FULL_TIME", "NO_WRITTEN_PLAN",
+			"NO_EVALUATION_DATE", "EVALUATION_OVERDUE", "OVER_DURATION"};
+		int k;
+
+		for (k = 0; k < 5; k++) {
+			char label[96];
+
+			snprintf(label, sizeof(label), "Deltakelse: %s", label_of(labels, codes[k]));
+			bar_row(sb, label, o->part[k], max, "warn");
+		}
+	}
 	sb_puts(sb, "</table>\n");
 }
 
@@ -301,9 +308,9 @@ report_write_html(const report *rep, FILE *out)
 	sb_puts(&sb, "</p>\n");
 	scorecard(&sb, rep);
 	sb_puts(&sb, "<h2>Trakten: fra mottaker til deltaker</h2>\n");
-	funnel(&sb, &rep->total);
+	funnel(&sb, &rep->total, &rep->labels);
 	for (i = 0; i < rep->n_offices && rep->n_offices > 1; i++)
-		funnel(&sb, &rep->offices[i]);
+		funnel(&sb, &rep->offices[i], &rep->labels);
 	items(&sb, rep);
 	trend(&sb, rep);
 	sb_puts(&sb, "<p class=\"note\">Laget av kvpscan fra lagrede kjøringer. Tallene gjelder personer "

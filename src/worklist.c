@@ -9,6 +9,7 @@
 #include "db.h"
 #include "log.h"
 #include "util.h"
+#include "labels.h"
 #include "worklist.h"
 
 /*
@@ -120,58 +121,34 @@ struct wl {
 	long persons, n_new, n_open, f_informed, f_assessed, f_aev;
 	long f_part[5];             /* persons per participation check, in part_flags order */
 	strbuf items_json, text_rows, html_rows;
+	const kvp_labels *labels;   /* the words for the codes (the caller's) */
 };
 
-static const struct label {
-	const char *code, *text;
-} flag_labels[] = {
-	{"NOT_INFORMED", "ikke informert om KVP"},
-	{"NOT_ASSESSED", "ikke vurdert for KVP"},
-	{"AEV_MISSING", "mangler arbeidsevnevurdering"},
-	{"NOT_FULL_TIME", "under 37,5 timer"},
-	{"NO_WRITTEN_PLAN", "mangler skriftlig program"},
-	{"NO_EVALUATION_DATE", "mangler evalueringsdato"},
-	{"EVALUATION_OVERDUE", "evaluering forfalt"},
-	{"OVER_DURATION", "over 2 år"},
-	{"IN_PROGRAMME", "deltar i KVP"},
-	{"LONG_TERM", "langtidsmottaker"},
-	{"SPECIAL_NEEDS", "spesielt tilpasset innsats"},
-};
-
-/* The participation checks, in their fixed order, with the summary's JSON key and label. */
+/* The participation checks, in their fixed order, with the summary's JSON key (labels.c words them). */
 static const struct part_flag {
-	const char *code, *key, *text;
+	const char *code, *key;
 } part_flags[5] = {
-	{"NOT_FULL_TIME", "not_full_time", "Under 37,5 timer"},
-	{"NO_WRITTEN_PLAN", "no_written_plan", "Mangler skriftlig program"},
-	{"NO_EVALUATION_DATE", "no_evaluation_date", "Mangler evalueringsdato"},
-	{"EVALUATION_OVERDUE", "evaluation_overdue", "Evaluering forfalt"},
-	{"OVER_DURATION", "over_duration", "Over 2 år"},
+	{"NOT_FULL_TIME", "not_full_time"},
+	{"NO_WRITTEN_PLAN", "no_written_plan"},
+	{"NO_EVALUATION_DATE", "no_evaluation_date"},
+	{"EVALUATION_OVERDUE", "evaluation_overdue"},
+	{"OVER_DURATION", "over_duration"},
 };
 
-static const char *
-label_of(const char *code)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(flag_labels); i++)
-		if (strcmp(flag_labels[i].code, code) == 0)
-			return flag_labels[i].text;
-	return code;
-}
+/* Where code_label() writes, and with which words. */
+struct label_out {
+	strbuf *sb;
+	const kvp_labels *labels;
+};
 
 /* Append s padded with spaces to width characters (UTF-8 code points). */
 static void
 pad_utf8(strbuf *sb, const char *s, int width)
 {
-	int n = 0;
-	const char *p;
+	size_t n = utf8_width(s);
 
-	for (p = s; *p; p++)
-		if (((unsigned char) *p & 0xC0) != 0x80)
-			n++;
 	sb_puts(sb, s);
-	for (; n < width; n++)
+	for (; width > 0 && n < (size_t) width; n++)
 		sb_putc(sb, ' ');
 }
 
@@ -208,9 +185,11 @@ code_json(void *arg, const char *code, int i)
 static void
 code_label(void *arg, const char *code, int i)
 {
+	struct label_out *o = arg;
+
 	if (i > 0)
-		sb_puts(arg, ", ");
-	sb_puts(arg, label_of(code));
+		sb_puts(o->sb, ", ");
+	sb_puts(o->sb, label_of(o->labels, code));
 }
 
 static void
@@ -269,6 +248,7 @@ wl_add(struct wl *w, const PGresult *res, int row)
 	bool is_new = strcmp(PQgetvalue(res, row, R_IS_NEW), "t") == 0;
 	const char *status = is_new ? "NEW" : "OPEN";
 	strbuf lab;
+	struct label_out lo = {&lab, w->labels};
 
 	w->persons++;
 	if (is_new)
@@ -304,11 +284,11 @@ wl_add(struct wl *w, const PGresult *res, int row)
 	pad_utf8(&w->text_rows, case_ref, 16);
 	pad_utf8(&w->text_rows, is_new ? "NY" : "ÅPEN", 6);
 	sb_printf(&w->text_rows, "%4s  %s  %10s  ", months, first_seen, days);
-	each_code(flags, code_label, &lab);
+	each_code(flags, code_label, &lo);
 	sb_puts(&w->text_rows, sb_str(&lab));
 	sb_puts(&w->text_rows, " (");
 	sb_reset(&lab);
-	each_code(reasons, code_label, &lab);
+	each_code(reasons, code_label, &lo);
 	sb_puts(&w->text_rows, sb_str(&lab));
 	sb_puts(&w->text_rows, ")\n");
 
@@ -318,11 +298,11 @@ wl_add(struct wl *w, const PGresult *res, int row)
 	sb_printf(&w->html_rows, "</strong></td>" TD "%s</td>" TD, is_new
 		  ? "<span style=\"color:#b00020;font-weight:bold\">NY</span>" : "ÅPEN");
 	sb_reset(&lab);
-	each_code(flags, code_label, &lab);
+	each_code(flags, code_label, &lo);
 	html_escape(&w->html_rows, sb_str(&lab));
 	sb_puts(&w->html_rows, "</td>" TD);
 	sb_reset(&lab);
-	each_code(reasons, code_label, &lab);
+	each_code(reasons, code_label, &lo);
 	html_escape(&w->html_rows, sb_str(&lab));
 	sb_puts(&w->html_rows, "</td><td style=\"padding:4px 8px;border-bottom:1px solid #ddd;text-align:right\">");
 	html_escape(&w->html_rows, months);
@@ -401,8 +381,9 @@ wl_text(const struct wl *w, const char *who)
 	sb_printf(&sb, "  Mangler arbeidsevnevurdering:   %ld\n", w->f_aev);
 	for (i = 0; i < ARRAY_SIZE(part_flags); i++)
 		if (w->f_part[i] > 0) {
-			sb_printf(&sb, "  KVP-deltaker, %s: ", part_flags[i].text);
-			sb_printf(&sb, "%ld\n", w->f_part[i]);
+			sb_puts(&sb, "  KVP-deltaker, ");
+			sb_puts(&sb, label_of(w->labels, part_flags[i].code));
+			sb_printf(&sb, ": %ld\n", w->f_part[i]);
 		}
 	sb_putc(&sb, '\n');
 	if (w->persons > 0) {
@@ -446,8 +427,11 @@ wl_html(const struct wl *w, const char *subject, const char *who)
 		  w->persons + w->protected_count, w->n_new, w->n_open,
 		  w->f_informed, w->f_assessed, w->f_aev);
 	for (i = 0; i < ARRAY_SIZE(part_flags); i++)
-		if (w->f_part[i] > 0)
-			sb_printf(&sb, "<p>KVP-deltaker, %s: %ld</p>\n", part_flags[i].text, w->f_part[i]);
+		if (w->f_part[i] > 0) {
+			sb_puts(&sb, "<p>KVP-deltaker, ");
+			html_escape(&sb, label_of(w->labels, part_flags[i].code));
+			sb_printf(&sb, ": %ld</p>\n", w->f_part[i]);
+		}
 	if (w->persons > 0) {
 		sb_puts(&sb, "<table style=\"border-collapse:collapse;font-size:14px\">\n<thead><tr>");
 		sb_printf(&sb, "%sSaksref</th>%sStatus</th>%sMangler</th>%sGrunnlag</th>%sMnd</th>"
@@ -586,10 +570,12 @@ worklist_enqueue(PGconn *conn, const kvp_config *cfg, int64_t run_id)
 	PGresult *res = NULL;
 	struct wl cur;
 	struct wl_batch *batch = xcalloc(1, sizeof(*batch));
+	kvp_labels labels;
 	bool have = false, own_tx = false, cursor = false;
 	int queued = 0, dead = 0, rc = -1, i, n, r;
 
 	memset(&cur, 0, sizeof(cur));
+	labels_init(&labels, cfg);
 	snprintf(run_s, sizeof(run_s), "%" PRId64, run_id);
 	params[0] = run_s;
 	params[1] = cfg->del_send;
@@ -620,6 +606,7 @@ worklist_enqueue(PGconn *conn, const kvp_config *cfg, int64_t run_id)
 						goto cleanup;
 				}
 				wl_start(&cur, res, i);
+				cur.labels = &labels;
 				have = true;
 			} else if (have) {
 				wl_add(&cur, res, i);

@@ -89,6 +89,14 @@ assert_status 0 "report table" -- k report
 assert_contains "$OUT" "participation checks" "report table: the section"
 assert_status 0 "report html" -- k report --format html
 assert_contains "$OUT" "Deltakelse: under 37,5 timer" "report HTML: the rows"
+assert_contains "$OUT" "Deltakelse: over 2 år" "report HTML: the duration row"
+# the words follow the settings (labels.c)
+sed 's/^log = .*/&\nparticipation = { min_hours = 30; max_duration_months = 18; };/' "$CONF" >"$T_SCRATCH/other.conf"
+assert_status 0 "report html with other participation settings" -- "$KVPSCAN" -c "$T_SCRATCH/other.conf" report --format html
+assert_contains "$OUT" "Deltakelse: under 30 timer" "report HTML: the hours from participation.min_hours"
+assert_contains "$OUT" "Deltakelse: over 18 måneder" "report HTML: the duration from participation.max_duration_months"
+assert_contains "$(psql_q "SELECT text_body FROM kvpscan.delivery WHERE veileder_id = 'Z1'")" \
+	"KVP-deltaker, under 37,5 timer: 5" "worklist text: the participation summary in words"
 
 # explain
 assert_status 0 "explain PA-ALL2" -- k explain PA-ALL2 --as-of $D

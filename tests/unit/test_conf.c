@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "labels.h"
 #include "log.h"
 #include "util.h"
 
@@ -92,6 +93,30 @@ load_text(const char *text, kvp_config *cfg, char **logp, char **pathp)
 }
 
 /* ---------------------------------------------------------------- defaults */
+
+/* The worklist and report words follow the participation settings (labels.c). */
+START_TEST(test_labels)
+{
+	kvp_config c;
+	kvp_labels l;
+
+	conf_defaults(&c);
+	labels_init(&l, &c);
+	ck_assert_str_eq(label_of(&l, "NOT_FULL_TIME"), "under 37,5 timer");
+	ck_assert_str_eq(label_of(&l, "OVER_DURATION"), "over 2 år");
+	ck_assert_str_eq(label_of(&l, "AEV_MISSING"), "mangler arbeidsevnevurdering");
+	ck_assert_str_eq(label_of(&l, "SOMETHING_NEW"), "SOMETHING_NEW");
+	c.part_min_hours = 30;
+	c.part_max_duration_months = 18;
+	labels_init(&l, &c);
+	ck_assert_str_eq(label_of(&l, "NOT_FULL_TIME"), "under 30 timer");
+	ck_assert_str_eq(label_of(&l, "OVER_DURATION"), "over 18 måneder");
+	c.part_max_duration_months = 1;
+	labels_init(&l, &c);
+	ck_assert_str_eq(label_of(&l, "OVER_DURATION"), "over 1 måned");
+	conf_free(&c);
+}
+END_TEST
 
 START_TEST(test_defaults)
 {
@@ -816,6 +841,7 @@ main(void)
 	tcase_add_test(tc, test_fingerprint);
 	tcase_add_test(tc, test_dump_roundtrip);
 	tcase_add_test(tc, test_defaults_dump_loads);
+	tcase_add_test(tc, test_labels);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
