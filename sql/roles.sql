@@ -55,6 +55,11 @@ REVOKE CREATE ON SCHEMA :"src" FROM kvpscan;
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER
     ON ALL TABLES IN SCHEMA :"src" FROM kvpscan, kvpscan_reader;
 
+-- Every scan, dry run, explain and data-quality check builds its working
+-- sets in temporary tables (kvp_pay, kvp_scan_result, kvp_cand): granted
+-- here in case TEMPORARY was revoked from PUBLIC.
+SELECT format('GRANT TEMPORARY ON DATABASE %I TO kvpscan', current_database()) \gexec
+
 -- The state schema belongs to the program; "kvpscan migrate" fills it.
 CREATE SCHEMA IF NOT EXISTS :"state" AUTHORIZATION kvpscan;
 ALTER SCHEMA :"state" OWNER TO kvpscan;

@@ -103,6 +103,8 @@ db_log_error(PGconn *conn, const PGresult *res, const char *what)
 		log_detail("%s", detail);
 	if (hint)
 		log_hint("%s", hint);
+	else if (state && strcmp(state, "42501") == 0)
+		log_hint("sql/roles.sql grants the kvpscan role what it needs; run it as the database owner");
 }
 
 PGresult *

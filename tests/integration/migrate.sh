@@ -138,6 +138,11 @@ assert_eq "other_src.payment" "$(psql_q "SELECT to_regclass('other_src.payment')
 	"the psql copy creates the named schema"
 assert_status 0 "demo-data fills kvp_src" -- kvp demo-data --persons 50
 drop_state
+# a hardened database: no temporary tables for PUBLIC; roles.sql grants them to kvpscan
+psql_q "REVOKE TEMPORARY ON DATABASE kvp_test FROM PUBLIC" >/dev/null
+psql_q "CREATE ROLE kvpscan_probe LOGIN" >/dev/null
+PGUSER=kvpscan_probe assert_status 1 "without TEMPORARY a dry run fails" -- kvp scan --dry-run --as-of 2024-03-01
+assert_contains "$OUT" "HINT:  sql/roles.sql grants" "and the hint names sql/roles.sql"
 assert_status 0 "roles.sql runs" -- psql -X -q -v ON_ERROR_STOP=1 -f "$top_srcdir/sql/roles.sql"
 assert_status 0 "roles.sql runs again (idempotent)" -- psql -X -q -v ON_ERROR_STOP=1 -f "$top_srcdir/sql/roles.sql"
 assert_eq "t|t|f" "$(psql_q "SELECT rolcanlogin, pg_has_role('kvpscan', 'kvpscan_reader', 'MEMBER'), rolsuper
@@ -160,6 +165,10 @@ PGUSER=kvpscan assert_status 1 "as role kvpscan, creating a table in kvp_src is 
 	psql -X -At -v ON_ERROR_STOP=1 -c "CREATE TABLE kvp_src.mine (x int)"
 PGUSER=kvpscan assert_status 1 "as role kvpscan, demo-data cannot write the source" -- \
 	kvp demo-data --persons 10 --replace
+PGUSER=kvpscan assert_status 0 "as role kvpscan, a dry run works (temporary tables)" -- \
+	kvp scan --dry-run --as-of 2024-03-01
+PGUSER=kvpscan assert_status 0 "as role kvpscan, a real scan works" -- kvp scan --as-of 2024-03-01
+assert_contains "$OUT" "stored as run" "the scan was stored"
 psql_q "CREATE VIEW kvp_src.later AS SELECT 1 AS x"
 PGUSER=kvpscan assert_status 0 "as role kvpscan, a view created later is readable" -- \
 	psql -X -At -v ON_ERROR_STOP=1 -c "SELECT x FROM kvp_src.later"
