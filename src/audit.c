@@ -15,6 +15,10 @@
 /* Timestamps as ISO 8601 in the session's time zone (Europe/Oslo). */
 #define TS(x) "to_json(" x ")#>>'{}'"
 
+/* The participation checks' counts (migration 006), in run and run_office. */
+#define PART_COLUMNS " flag_not_full_time, flag_no_written_plan, flag_no_evaluation_date," \
+	" flag_evaluation_overdue, flag_over_duration"
+
 /* $1 from, $2 to: every run (succeeded or failed) with as_of in [from, to] */
 static const char runs_sql[] =
 	"SELECT run_id, as_of::text AS as_of, " TS("started_at") " AS started_at,"
@@ -22,7 +26,7 @@ static const char runs_sql[] =
 	" recipients, long_term, special_needs, candidates,"
 	" excluded_in_programme, excluded_pending, excluded_benefit, excluded_right_used,"
 	" flagged, flag_not_informed, flag_not_assessed, flag_aev_missing,"
-	" items_new, items_open, items_resolved"
+	" items_new, items_open, items_resolved," PART_COLUMNS
 	" FROM @state@.run WHERE as_of BETWEEN $1::date AND $2::date"
 	" ORDER BY as_of, run_id";
 
@@ -31,7 +35,8 @@ static const char offices_sql[] =
 	"SELECT office_id, recipients, long_term, special_needs, candidates,"
 	" excluded_in_programme, excluded_pending, excluded_benefit, excluded_right_used,"
 	" flagged, flag_not_informed, flag_not_assessed, flag_aev_missing,"
-	" informed, assessed_relevant, assessed_not_relevant, applied, granted, active_participants"
+	" informed, assessed_relevant, assessed_not_relevant, applied, granted, active_participants,"
+	PART_COLUMNS
 	" FROM @state@.run_office"
 	" WHERE run_id = $1::bigint AND ($2::text IS NULL OR office_id = $2::text)"
 	" ORDER BY office_id COLLATE \"C\"";
@@ -86,6 +91,9 @@ static const char *const csv_columns[] = {
 	"delivery_id", "kind", "channel", "veileder_id", "item_count", "state",
 	"created_at", "first_attempt_at", "sent_at", "attempts",
 	"flag", "count", "protected_count", "case_ref", "first_seen", "resolved_on", "days_open",
+	/* added after the first release: at the end, so a reader by position keeps working */
+	"flag_not_full_time", "flag_no_written_plan", "flag_no_evaluation_date",
+	"flag_evaluation_overdue", "flag_over_duration",
 };
 
 /* Type oids of int2, int4, int8 and numeric: written as JSON numbers. */

@@ -72,6 +72,13 @@ for run in $run1 $run2; do
 	assert_eq "$(psql_q "SELECT count(*) || ' ' || sum(flagged) || ' ' || sum(active_participants) FROM kvpscan.run_office WHERE run_id = $run")" \
 		"$(csvq '" ".join(str(x) for x in (len(rec("office", '$run')), sum(int(r["flagged"]) for r in rec("office", '$run')), sum(int(r["active_participants"]) for r in rec("office", '$run'))))')" \
 		"run $run: office records equal run_office (count, flagged, active)"
+	assert_eq "$(psql_q "SELECT concat_ws(' ', flag_not_full_time, flag_no_written_plan, flag_no_evaluation_date,
+	          flag_evaluation_overdue, flag_over_duration) FROM kvpscan.run WHERE run_id = $run")" \
+		"$(csvq '" ".join(rec("run", '$run')[0][c] for c in "flag_not_full_time flag_no_written_plan flag_no_evaluation_date flag_evaluation_overdue flag_over_duration".split())')" \
+		"run $run: the participation checks' counts are exported"
+	assert_eq "$(psql_q "SELECT sum(flag_no_written_plan) FROM kvpscan.run_office WHERE run_id = $run")" \
+		"$(csvq 'sum(int(r["flag_no_written_plan"]) for r in rec("office", '$run'))')" \
+		"run $run: the offices' participation counts are exported"
 	assert_eq "$(psql_q "SELECT string_agg(delivery_id, ' ' ORDER BY delivery_id COLLATE \"C\") FROM kvpscan.delivery WHERE run_id = $run")" \
 		"$(csvq '" ".join(sorted(r["delivery_id"] for r in rec("delivery", '$run')))')" \
 		"run $run: delivery records are the delivery table's ids"
