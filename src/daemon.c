@@ -49,6 +49,7 @@ struct daemon {
 	time_t next_scan, next_report;
 	time_t pending;             /* a slot due to run, (time_t)-1 none */
 	bool pending_late;
+	bool report_pending;        /* a report slot came; sent once the database answers */
 	bool catch_up_check;        /* look up the latest past slot once connected */
 	time_t catch_up_slot;
 	PGconn *conn;
@@ -270,11 +271,13 @@ tick(struct daemon *d)
 			d->next_scan = now + 86400;
 	}
 	if (d->next_report != (time_t) -1 && now >= d->next_report) {
-		if (ensure_conn(d) && report_deliver(d->conn, &d->ctx->cfg, NULL, &got_stop) < 0)
-			drop_conn_if_broken(d);
+		if (d->report_pending)
+			log_warning("a report slot was missed while the database was unreachable; sending the latest reports once");
+		d->report_pending = true;
 		d->next_report = schedule_next(&d->report, now);
 	}
-	need_db = d->pending != (time_t) -1 || d->catch_up_check || now_real() >= d->next_retry;
+	need_db = d->pending != (time_t) -1 || d->catch_up_check || d->report_pending
+		|| now_real() >= d->next_retry;
 	if (!need_db || !ensure_conn(d))
 		return;
 	if (d->catch_up_check) {
@@ -293,6 +296,15 @@ tick(struct daemon *d)
 	}
 	if (d->pending != (time_t) -1) {
 		run_pending(d);
+	} else if (d->report_pending) {
+		/* after any pending scan, so the reports read the latest run */
+		if (report_deliver(d->conn, &d->ctx->cfg, NULL, &got_stop) < 0
+		    && PQstatus(d->conn) != CONNECTION_OK) {
+			log_warning("the reports could not be queued; they are tried again when the database is back");
+			drop_conn_if_broken(d);
+			return;
+		}
+		d->report_pending = false;
 	} else if (now_real() >= d->next_retry) {
 		struct outbox_counts c;
 
@@ -311,11 +323,14 @@ next_deadline(const struct daemon *d)
 
 	if ((double) d->next_scan < t)
 		t = (double) d->next_scan;
+	if (d->next_report != (time_t) -1 && (double) d->next_report < t)
+		t = (double) d->next_report;
 	if (d->next_retry < t)
 		t = d->next_retry;
 	if (d->watchdog_every > 0 && d->next_watchdog < t)
 		t = d->next_watchdog;
-	if ((d->pending != (time_t) -1 || d->catch_up_check) && d->conn == NULL && d->next_connect < t)
+	if ((d->pending != (time_t) -1 || d->catch_up_check || d->report_pending) && d->conn == NULL
+	    && d->next_connect < t)
 		t = d->next_connect;
 	return t;
 }

@@ -24,14 +24,16 @@ at_in() {	# at_in SECONDS: Oslo wall-clock time SECONDS from now, HH:MM:SS
 shown() {	# shown HH:MM:SS: the slot as the daemon prints it (no ":00" seconds)
 	case $1 in *:*:00) echo "${1%:00}" ;; *) echo "$1" ;; esac
 }
-write_conf() {	# write_conf SCAN_AT CATCH_UP [MIN_AGE]
+write_conf() {	# write_conf SCAN_AT CATCH_UP [MIN_AGE [REPORT_AT]]
+	rep=
+	[ -n "${4:-}" ] && rep="report_day = \"daily\"; report_at = \"$4\";"
 	cat > "$CONF" <<EOC
 log = { destination = "stderr"; level = "debug"; };
 identification = { min_age = ${3:-18}; };
 delivery = { channel = "spool"; send = "all_open"; };
 spool = { directory = "$SPOOL"; };
 daemon = { scan_at = "$1"; catch_up = $2; timezone = "Europe/Oslo"; retry_interval = 2;
-           metrics_file = "$T_SCRATCH/kvpscan.prom"; };
+           metrics_file = "$T_SCRATCH/kvpscan.prom"; $rep };
 EOC
 }
 wait_for() {	# wait_for SECONDS SHELL-CONDITION: true once it holds, false at the timeout
@@ -124,7 +126,8 @@ assert_eq 2 "$(slots)" "two slots, two recorded runs"
 # --- PostgreSQL goes away over a slot and comes back: the daemon survives and runs it
 pg_restart_stop
 S3=$(at_in 3)
-write_conf "$S3" false
+R3=$(at_in 4)
+write_conf "$S3" false 18 "$R3"
 kill -HUP "$DPID"
 sleep 6
 kill -0 "$DPID" 2>/dev/null && ok "the daemon survives the database outage" || not_ok "the daemon survives the database outage"
@@ -132,6 +135,12 @@ pg_restart_start
 wait_for 90 "[ \"\$(slot_at $S3)\" -ge 1 ]" 2>/dev/null && ok "the slot missed in the outage runs when the database is back" \
 	|| not_ok "the slot missed in the outage runs when the database is back" "$(tail -n 30 "$LOG1")"
 assert_eq 3 "$(slots)" "three slots recorded"
+# the report slot at R3 fell in the outage too: the reports of the run just made go out
+wait_for 30 "[ \"\$(psql_q \"SELECT count(*) FROM kvpscan.delivery WHERE kind = 'report'\")\" -ge 1 ]" \
+	&& ok "the report slot missed in the outage is sent when the database is back" \
+	|| not_ok "the report slot missed in the outage is sent when the database is back" "$(tail -n 30 "$LOG1")"
+assert_eq "$(psql_q "SELECT max(run_id) FROM kvpscan.run WHERE status = 'succeeded'")" \
+	"$(psql_q "SELECT max(run_id) FROM kvpscan.delivery WHERE kind = 'report'")" "the reports are of the run made after the outage"
 
 # --- SIGTERM: exit 0, STOPPING=1, the pid file removed
 stop_daemon
