@@ -156,8 +156,10 @@ FROM gen_person;
 -- step: payments: one spell per person, gaps in long spells, 1-3 rows a month
 INSERT INTO @src@.payment (person_id, period_month, amount, kind)
 SELECT p.person_id,
-       (date_trunc('month', $4::date::timestamp) - make_interval(months => p.pay_end + m.k))::date
-           + CASE WHEN pg_temp.kvp_u($1 + 21, p.i * 256 + m.k, 1) < 0.3 THEN 19 ELSE 0 END,
+       -- 30% of rows are dated the 20th of their month, never after the as-of date
+       least($4::date,
+             (date_trunc('month', $4::date::timestamp) - make_interval(months => p.pay_end + m.k))::date
+             + CASE WHEN pg_temp.kvp_u($1 + 21, p.i * 256 + m.k, 1) < 0.3 THEN 19 ELSE 0 END),
        CASE WHEN pg_temp.kvp_u($1 + 21, p.i * 256 + m.k, 10 + r) < 0.004 THEN 0
             WHEN pg_temp.kvp_u($1 + 21, p.i * 256 + m.k, 10 + r) < 0.008
                 THEN -round((500 + pg_temp.kvp_u($1 + 21, p.i * 256 + m.k, 20 + r) * 4000)::numeric, 2)
@@ -273,7 +275,8 @@ FROM (
     ) AS c
 ) AS d;
 
--- step: kvp_event rows from the chain, plus an unknown code and a future date
+-- step: kvp_event rows from the chain, plus an unknown code (nothing is dated after
+-- the as-of date: the data is what the case system holds on that day)
 INSERT INTO @src@.kvp_event (person_id, event_date, event, outcome, veileder_id)
 SELECT person_id, inf_date, 'INFORMED', NULL, veileder_id FROM gen_kvp WHERE inf_date IS NOT NULL
 UNION ALL
@@ -283,9 +286,7 @@ SELECT person_id, app_date, 'APPLIED', NULL, veileder_id FROM gen_kvp WHERE app_
 UNION ALL
 SELECT person_id, dec_date, decision, NULL, veileder_id FROM gen_kvp WHERE decision IS NOT NULL
 UNION ALL
-SELECT person_id, $4::date - 30, 'SAMTALE', NULL, veileder_id FROM gen_kvp WHERE i % 1000 = 3
-UNION ALL
-SELECT person_id, $4::date + 14, 'INFORMED', NULL, veileder_id FROM gen_kvp WHERE i % 1000 = 5;
+SELECT person_id, $4::date - 30, 'SAMTALE', NULL, veileder_id FROM gen_kvp WHERE i % 1000 = 3;
 
 -- step: participations after a grant, and a few ended long ago
 INSERT INTO @src@.participation (person_id, start_date, end_date, planned_hours_per_week,
