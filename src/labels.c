@@ -51,3 +51,9 @@ label_of(const kvp_labels *l, const char *code)
 			return fixed_labels[i].text;
 	return code;
 }
+
+const char *
+label_count(long long n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}

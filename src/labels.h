@@ -15,5 +15,7 @@ typedef struct kvp_labels {
 void labels_init(kvp_labels *l, const kvp_config *cfg);
 /* The lower-case label of a code, or the code itself when unknown; points into l, code or static text. */
 const char *label_of(const kvp_labels *l, const char *code);
+/* The Norwegian singular (one) when n is 1, else the plural (many): "1 sak", "0 saker"; points to one or many. */
+const char *label_count(long long n, const char *one, const char *many);
 
 #endif

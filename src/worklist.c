@@ -369,13 +369,21 @@ wl_text(const struct wl *w, const char *who)
 	sb_init(&sb);
 	sb_printf(&sb, "KVP-arbeidsliste for %s per %s\n", w->office_name, w->as_of);
 	sb_printf(&sb, "Til: %s\n\n", who);
-	sb_puts(&sb,
-		"Sakene under gjelder personer som har mottatt økonomisk stønad lenge eller har\n"
-		"behov for spesielt tilpasset innsats, uten at det er dokumentert at de er\n"
-		"informert om eller vurdert for kvalifiseringsprogrammet (KVP).\n"
-		"Slå opp saksreferansen i fagsystemet.\n\n");
-	sb_printf(&sb, "Oppsummering: %ld saker, %ld nye i denne kjøringen, %ld åpne fra før\n",
-		  w->persons + w->protected_count, w->n_new, w->n_open);
+	if (w->persons == 1)
+		sb_puts(&sb,
+			"Saken under gjelder en person som har mottatt økonomisk stønad lenge eller har\n"
+			"behov for spesielt tilpasset innsats, uten at det er dokumentert at personen er\n"
+			"informert om eller vurdert for kvalifiseringsprogrammet (KVP).\n"
+			"Slå opp saksreferansen i fagsystemet.\n\n");
+	else
+		sb_puts(&sb,
+			"Sakene under gjelder personer som har mottatt økonomisk stønad lenge eller har\n"
+			"behov for spesielt tilpasset innsats, uten at det er dokumentert at de er\n"
+			"informert om eller vurdert for kvalifiseringsprogrammet (KVP).\n"
+			"Slå opp saksreferansen i fagsystemet.\n\n");
+	sb_printf(&sb, "Oppsummering: %ld %s, %ld %s i denne kjøringen, %ld %s fra før\n",
+		  w->persons + w->protected_count, label_count(w->persons + w->protected_count, "sak", "saker"),
+		  w->n_new, label_count(w->n_new, "ny", "nye"), w->n_open, label_count(w->n_open, "åpen", "åpne"));
 	sb_printf(&sb, "  Ikke informert om KVP:          %ld\n", w->f_informed);
 	sb_printf(&sb, "  Ikke vurdert for KVP:           %ld\n", w->f_assessed);
 	sb_printf(&sb, "  Mangler arbeidsevnevurdering:   %ld\n", w->f_aev);
@@ -394,8 +402,10 @@ wl_text(const struct wl *w, const char *who)
 		sb_putc(&sb, '\n');
 	}
 	if (w->protected_count > 0)
-		sb_printf(&sb, "%ld saker gjelder personer med adressesperre eller skjerming og vises ikke her:\n"
-			  "%s.\n\n", w->protected_count, PROTECTED_HINT);
+		sb_printf(&sb, "%ld %s med adressesperre eller skjerming og vises ikke her:\n"
+			  "%s.\n\n", w->protected_count,
+			  label_count(w->protected_count, "sak gjelder en person", "saker gjelder personer"),
+			  PROTECTED_HINT);
 	sb_puts(&sb, "-- \nSendt av kvpscan. E-posten inneholder bare saksreferanser, ingen personopplysninger.\n");
 	return sb_steal(&sb);
 }
@@ -418,13 +428,19 @@ wl_html(const struct wl *w, const char *subject, const char *who)
 	html_escape(&sb, w->as_of);
 	sb_puts(&sb, " &ndash; til ");
 	html_escape(&sb, who);
-	sb_puts(&sb, "</p>\n<p>Sakene under gjelder personer som har mottatt økonomisk stønad lenge eller har "
-		"behov for spesielt tilpasset innsats, uten at det er dokumentert at de er informert om eller "
-		"vurdert for kvalifiseringsprogrammet (KVP). Slå opp saksreferansen i fagsystemet.</p>\n");
-	sb_printf(&sb, "<p><strong>%ld saker</strong>, %ld nye i denne kjøringen, %ld åpne fra før.<br>\n"
+	if (w->persons == 1)
+		sb_puts(&sb, "</p>\n<p>Saken under gjelder en person som har mottatt økonomisk stønad lenge eller har "
+			"behov for spesielt tilpasset innsats, uten at det er dokumentert at personen er informert om "
+			"eller vurdert for kvalifiseringsprogrammet (KVP). Slå opp saksreferansen i fagsystemet.</p>\n");
+	else
+		sb_puts(&sb, "</p>\n<p>Sakene under gjelder personer som har mottatt økonomisk stønad lenge eller har "
+			"behov for spesielt tilpasset innsats, uten at det er dokumentert at de er informert om eller "
+			"vurdert for kvalifiseringsprogrammet (KVP). Slå opp saksreferansen i fagsystemet.</p>\n");
+	sb_printf(&sb, "<p><strong>%ld %s</strong>, %ld %s i denne kjøringen, %ld %s fra før.<br>\n"
 		  "Ikke informert om KVP: %ld &middot; Ikke vurdert for KVP: %ld &middot; "
 		  "Mangler arbeidsevnevurdering: %ld</p>\n",
-		  w->persons + w->protected_count, w->n_new, w->n_open,
+		  w->persons + w->protected_count, label_count(w->persons + w->protected_count, "sak", "saker"),
+		  w->n_new, label_count(w->n_new, "ny", "nye"), w->n_open, label_count(w->n_open, "åpen", "åpne"),
 		  w->f_informed, w->f_assessed, w->f_aev);
 	for (i = 0; i < ARRAY_SIZE(part_flags); i++)
 		if (w->f_part[i] > 0) {
@@ -441,8 +457,9 @@ wl_html(const struct wl *w, const char *subject, const char *who)
 		sb_puts(&sb, "</tbody></table>\n");
 	}
 	if (w->protected_count > 0) {
-		sb_printf(&sb, "<p style=\"background:#fff4e5;padding:8px\">%ld saker gjelder personer med "
-			  "adressesperre eller skjerming og vises ikke her: ", w->protected_count);
+		sb_printf(&sb, "<p style=\"background:#fff4e5;padding:8px\">%ld %s med "
+			  "adressesperre eller skjerming og vises ikke her: ", w->protected_count,
+			  label_count(w->protected_count, "sak gjelder en person", "saker gjelder personer"));
 		html_escape(&sb, PROTECTED_HINT);
 		sb_puts(&sb, ".</p>\n");
 	}
@@ -524,7 +541,7 @@ wl_finish(PGconn *conn, const kvp_config *cfg, struct wl_batch *b, const struct 
 	own[1] = xasprintf("%ld", w->persons + w->protected_count);
 	own[2] = xasprintf("KVP-arbeidsliste %s %s: %ld %s", w->office_name ? w->office_name : "",
 			   w->as_of, w->persons + w->protected_count,
-			   w->persons + w->protected_count == 1 ? "sak" : "saker");
+			   label_count(w->persons + w->protected_count, "sak", "saker"));
 	own[3] = wl_text(w, who);
 	own[4] = wl_html(w, own[2], who);
 	own[5] = wl_json(w, run_id);

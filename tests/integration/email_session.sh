@@ -27,6 +27,20 @@ k() { "$KVPSCAN" -c k.conf "$@"; }
 assert_status 0 "migrate" -- k migrate
 assert_status 0 "demo data" -- k demo-data --persons 300 --seed 5 --as-of 2024-03-01
 assert_status 0 "scan" -- k scan --as-of 2024-03-01
+# singular and plural (a list of one case says "1 sak", never "1 saker"; 1 ny, 1 åpen)
+assert_eq 0 "$(psql_q "SELECT count(*) FROM kvpscan.delivery
+        WHERE text_body ~ '(^|[^0-9])1 (saker|nye|åpne)' OR html_body ~ '(^|[^0-9])1 (saker|nye|åpne)'
+           OR subject ~ '(^|[^0-9])1 saker'")" "no worklist says \"1 saker\", \"1 nye\" or \"1 åpne\""
+ONE=$(psql_q "SELECT count(*) FROM kvpscan.delivery WHERE kind = 'worklist' AND item_count = 1")
+[ "$ONE" -gt 0 ] && ok "the demo data has $ONE worklists of one case" || not_ok "a worklist of one case" "none"
+assert_eq "$ONE" "$(psql_q "SELECT count(*) FROM kvpscan.delivery WHERE kind = 'worklist' AND item_count = 1
+        AND text_body LIKE '%Oppsummering: 1 sak,%' AND html_body LIKE '%<strong>1 sak</strong>%'
+        AND subject LIKE '%: 1 sak' AND (text_body LIKE '%Saken under gjelder en person%'
+             OR text_body LIKE '%1 sak gjelder en person med adressesperre%')")" \
+	"a worklist of one case: \"1 sak\" in the subject, the text and the html body"
+assert_eq 0 "$(psql_q "SELECT count(*) FROM kvpscan.delivery WHERE kind = 'worklist' AND item_count > 1
+        AND text_body NOT LIKE '%Oppsummering: ' || item_count || ' saker,%'")" \
+	"a worklist of several cases: \"N saker\""
 # 250 copies of one queued worklist, each its own delivery id
 psql_q "INSERT INTO kvpscan.delivery (delivery_id, run_id, kind, channel, recipient, office_id, veileder_id,
                subject, text_body, html_body, json_body, item_count)
