@@ -33,15 +33,38 @@ read_cb(char *buf, size_t size, size_t nitems, void *userp)
 	return n;
 }
 
+/*
+ * Mark msgs[from..n) retry with why and status: the reply code that stopped
+ * the batch (535 for a wrong password), so every message of the batch records
+ * the same status; 0 when the relay gave none (the outbox stores NULL).
+ */
 static void
-fail_all(kvp_message *msgs, size_t from, size_t n, const char *why)
+fail_rest(kvp_message *msgs, size_t from, size_t n, int status, const char *why)
 {
 	size_t i;
 
 	for (i = from; i < n; i++) {
-		kvp_message_set_result(&msgs[i], KVP_SEND_RETRY, 0, "%s", why);
+		kvp_message_set_result(&msgs[i], KVP_SEND_RETRY, status, "%s", why);
 		msgs[i].retry_after = -1;
 	}
+}
+
+/* Mark every message from `from` on retry, with no status (a setup error). */
+static void
+fail_all(kvp_message *msgs, size_t from, size_t n, const char *why)
+{
+	fail_rest(msgs, from, n, 0, why);
+}
+
+/*
+ * True when a certificate check failed on the name, not the chain: libcurl's
+ * OpenSSL and GnuTLS back ends say "subject name ... does not match target
+ * host name" or "no alternative certificate subject name matches target ...".
+ */
+static bool
+tls_name_mismatch(const char *err)
+{
+	return strstr(err, "subject name") != NULL || strstr(err, "does not match target") != NULL;
 }
 
 /* True for a failure of the connection, TLS or login, which the next message would meet too. */
@@ -179,6 +202,7 @@ email_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
 	CURL *curl = NULL;
 	char *password = NULL, *from_addr = NULL, *mail_from = NULL;
 	char errbuf[CURL_ERROR_SIZE];
+	const char *why = NULL;
 	bool failed = false;
 	size_t i, nok = 0, nretry = 0, nperm = 0;
 	int rc = -1;
@@ -186,9 +210,11 @@ email_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
 	errbuf[0] = '\0';
 	if (n == 0)
 		return 0;
-	from_addr = mime_parse_address(cfg->mail_from, NULL);
+	/* the parser conf.c checked email.from with: refused there, it cannot fail here */
+	from_addr = mime_address_parse(cfg->mail_from, NULL, &why);
 	if (from_addr == NULL) {
 		log_error("email.from is not a valid sender address");
+		log_detail("%s", why);
 		log_hint("set email.from to e.g. \"kvpscan@kommune.example.no\" or \"NAV <kvp@kommune.example.no>\"");
 		fail_all(msgs, 0, n, "email channel setup error");
 		goto cleanup;
@@ -289,9 +315,12 @@ email_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
 				log_hint("use a relay that offers STARTTLS, smtps://, or (only on a trusted network) email.starttls = off");
 			else if (cc == CURLE_LOGIN_DENIED)
 				log_hint("check email.username and the password in email.password_file");
+			else if (cc == CURLE_PEER_FAILED_VERIFICATION && tls_name_mismatch(msg->error))
+				log_hint("the relay's certificate is not issued for the host in email.smtp_url: "
+					 "use a host name the certificate names there, or give the relay a certificate for that host");
 			else if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)
 				log_hint("check email.ca_file: it must hold the CA that signed the relay's certificate");
-			fail_all(msgs, i + 1, n, msg->error);
+			fail_rest(msgs, i + 1, n, msg->status, msg->error);
 			nretry += n - i - 1;
 			break;
 		}

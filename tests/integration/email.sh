@@ -29,7 +29,8 @@ t_cleanup_hook() {
 
 # ---------------------------------------------------------------- certificates
 # the shared test CA (tests/lib/tls.sh); "other" is a CA that signed nothing here
-if tls_ca ca && tls_ca other && tls_cert server ca "IP:127.0.0.1,DNS:localhost"; then
+if tls_ca ca && tls_ca other && tls_cert server ca "IP:127.0.0.1,DNS:localhost" &&
+	tls_cert elsewhere ca "DNS:relay.elsewhere.example.org"; then
 	ok "test CA and server certificate made"
 else
 	not_ok "openssl could not make certificates"
@@ -134,7 +135,7 @@ write_conf badpw.conf "smtp://127.0.0.1:$TLS_PORT" required "ca_file = \"$T_SCRA
 assert_status 1 "a wrong password fails" -- \
 	"$KVPSCAN" -c badpw.conf test-delivery --channel email --to "$RCPT" --count 2 --id badpw
 assert_contains "$OUT" "badpw-1 retry 535 smtp authentication failed" "wrong password: retry (a configuration error, not the message's)"
-assert_contains "$OUT" "badpw-2 retry" "the rest of the batch is kept for a retry"
+assert_contains "$OUT" "badpw-2 retry 535 smtp authentication failed" "the rest of the batch is kept for a retry, with the same status"
 assert_contains "$OUT" "HINT:  check email.username" "wrong password: hint"
 assert_eq 3 "$(count_files tls)" "wrong password: nothing more delivered"
 
@@ -146,6 +147,19 @@ assert_status 1 "a relay certificate from another CA fails" -- \
 assert_contains "$OUT" "badca retry 0" "wrong CA: retry"
 assert_contains "$OUT" "HINT:  check email.ca_file" "wrong CA: hint"
 assert_eq 3 "$(count_files tls)" "wrong CA: nothing delivered"
+
+assert_not_contains "$OUT" "not issued for the host" "wrong CA: not called a host-name problem"
+
+# ---------------------------------------------------------------- a certificate for another host name
+start_relay elsewhere --cert elsewhere.crt --key elsewhere.key
+write_conf elsewhere.conf "smtp://127.0.0.1:$PORT" required "ca_file = \"$T_SCRATCH/ca.crt\";"
+assert_status 1 "a relay certificate issued for another host name fails" -- \
+	"$KVPSCAN" -c elsewhere.conf test-delivery --channel email --to "$RCPT" --count 2 --id elsewhere
+assert_contains "$OUT" "elsewhere-1 retry 0" "host-name mismatch: retry"
+assert_contains "$OUT" "HINT:  the relay's certificate is not issued for the host in email.smtp_url" \
+	"host-name mismatch: the hint names the host name"
+assert_not_contains "$OUT" "check email.ca_file" "host-name mismatch: not sent to email.ca_file (the CA is right)"
+assert_eq 0 "$(count_files elsewhere)" "host-name mismatch: nothing delivered"
 
 # verify_tls = false accepts it, with a warning
 write_conf noverify.conf "smtp://127.0.0.1:$TLS_PORT" required "ca_file = \"$T_SCRATCH/other.crt\";" \
