@@ -420,82 +420,169 @@ mime_format_date(char *buf, size_t size, time_t t)
 		 (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
 }
 
-/* True when a (length len) is a bare address we are willing to put on the wire. */
+/* RFC 5322 atext: the characters of a dot-atom besides the dots. */
 static bool
-valid_address(const char *a, size_t len)
+is_atext(unsigned char c)
 {
-	const char *at = memchr(a, '@', len);
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+	       || (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/* NULL when a (length len) is a dot-atom: atext runs joined by single dots; else why not (a constant). */
+static const char *
+dot_atom_error(const char *a, size_t len, bool local)
+{
 	size_t i;
 
-	if (at == NULL || at == a || at == a + len - 1)
-		return false;
+	if (len == 0)
+		return local ? "the part before \"@\" is empty" : "the domain is empty";
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char) a[i];
 
-		if (c <= 0x20 || c >= 0x7F || strchr("<>()[]\\,;:\"", c))
-			return false;
+		if (c >= 0x80)
+			return local ? "the part before \"@\" holds a non-ASCII character: the address itself must be ASCII"
+				     : "the domain holds a non-ASCII character: the address itself must be ASCII "
+				       "(write an international domain in its xn-- form)";
+		if (c <= 0x20 || c == 0x7f)
+			return "the address holds a space or a control character";
+		if (c == '.' && (i == 0 || i + 1 == len || a[i + 1] == '.'))
+			return local ? "the part before \"@\" starts or ends with a dot, or has two in a row"
+				     : "the domain starts or ends with a dot, or has two in a row";
+		if (c != '.' && !is_atext(c))
+			return "the address holds a character an address may not hold, one of ()<>[]:;,\\\"";
 	}
-	return true;
+	return NULL;
 }
 
+/* NULL when a (length len) is an addr-spec kvpscan puts on the wire (local@domain, ASCII dot-atoms); else why not. */
+static const char *
+addr_spec_error(const char *a, size_t len)
+{
+	const char *at = memchr(a, '@', len), *why;
+
+	if (at == NULL)
+		return "it has no \"@\"";
+	if (memchr(at + 1, '@', len - (size_t) (at - a) - 1) != NULL)
+		return "it has more than one \"@\"";
+	if ((why = dot_atom_error(a, (size_t) (at - a), true)) != NULL)
+		return why;
+	if ((why = dot_atom_error(at + 1, len - (size_t) (at - a) - 1, false)) != NULL)
+		return why;
+	if (at - a > 64 || len > 254)
+		return "it is longer than SMTP allows (64 characters before \"@\", 254 in all)";
+	return NULL;
+}
+
+/* NULL when the display name d is valid UTF-8 without control characters; else why not. */
+static const char *
+display_error(const char *d)
+{
+	const unsigned char *u = (const unsigned char *) d;
+	size_t i, len = strlen(d);
+
+	for (i = 0; i < len; i++) {
+		if (u[i] < 0x20 || u[i] == 0x7f)
+			return "the display name holds a control character";
+		if (u[i] >= 0x80) {
+			size_t n = utf8_unit(u + i, len - i);
+
+			if (n == 1)
+				return "the display name is not valid UTF-8";
+			i += n - 1;
+		}
+	}
+	return NULL;
+}
+
+/* A copy of s (length len) without surrounding blanks; a quoted string unquoted. */
 static char *
 trimmed(const char *s, size_t len)
 {
+	char *r;
+	size_t i, o = 0;
+
 	while (len > 0 && (*s == ' ' || *s == '\t')) {
 		s++;
 		len--;
 	}
 	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
 		len--;
+	r = xmalloc(len + 1);
 	if (len >= 2 && s[0] == '"' && s[len - 1] == '"') {
-		s++;
-		len -= 2;
-	}
-	{
-		char *r = xmalloc(len + 1);
-
+		for (i = 1; i + 1 < len; i++) {
+			if (s[i] == '\\' && i + 2 < len)
+				i++;
+			r[o++] = s[i];
+		}
+	} else {
 		memcpy(r, s, len);
-		r[len] = '\0';
-		return r;
+		o = len;
 	}
+	r[o] = '\0';
+	return r;
 }
 
+/* Parse "addr", "<addr>" or "Name <addr>"; the one address parser (email.from, recipients, conf.c). */
 char *
-mime_parse_address(const char *s, char **display)
+mime_address_parse(const char *s, char **display, const char **why)
 {
-	const char *lt, *gt;
+	const char *lt, *gt, *err = NULL;
 	char *addr = NULL, *disp = NULL;
 
 	if (display)
 		*display = NULL;
-	if (s == NULL)
-		return NULL;
+	if (s == NULL) {
+		err = "there is no address";
+		goto fail;
+	}
 	lt = strchr(s, '<');
 	if (lt) {
 		gt = strchr(lt, '>');
-		if (gt == NULL || gt[1 + strspn(gt + 1, " \t")] != '\0')
+		if (gt == NULL) {
+			err = "a \"<\" has no \">\"";
 			goto fail;
+		}
+		if (gt[1 + strspn(gt + 1, " \t")] != '\0') {
+			err = "there is text after the \">\"";
+			goto fail;
+		}
 		addr = trimmed(lt + 1, (size_t) (gt - lt - 1));
 		disp = trimmed(s, (size_t) (lt - s));
 		if (disp[0] == '\0') {
 			free(disp);
 			disp = NULL;
 		}
+	} else if (strchr(s, '>')) {
+		err = "a \">\" has no \"<\"";
+		goto fail;
 	} else {
 		addr = trimmed(s, strlen(s));
 	}
-	if (!valid_address(addr, strlen(addr)) || (disp && strpbrk(disp, "\r\n")))
+	if ((err = addr_spec_error(addr, strlen(addr))) != NULL)
+		goto fail;
+	if (disp && (err = display_error(disp)) != NULL)
 		goto fail;
 	if (display)
 		*display = disp;
 	else
 		free(disp);
+	if (why)
+		*why = NULL;
 	return addr;
 
 fail:
+	if (why)
+		*why = err;
 	free(addr);
 	free(disp);
 	return NULL;
+}
+
+/* The bare address of s, as mime_address_parse() without the reason; caller frees. */
+char *
+mime_parse_address(const char *s, char **display)
+{
+	return mime_address_parse(s, display, NULL);
 }
 
 const char *

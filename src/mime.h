@@ -44,11 +44,19 @@ char *mime_header_decode(const char *value);
 void mime_format_date(char *buf, size_t size, time_t t);
 
 /*
- * Split an address as given in mail_from ("a@b.no" or "Name <a@b.no>"):
- * returns the bare address (caller frees) and, when display is not NULL,
- * the display name or NULL (caller frees).  NULL when there is no
- * plausible address (no '@', control characters, spaces or angle brackets in it).
+ * The one address parser of kvpscan (email.from and report.municipality_email
+ * in conf.c, the sender and every recipient in the email channel).  Accepts
+ * "a@b.no", "<a@b.no>" and "Name <a@b.no>" (the name optionally in double
+ * quotes, any UTF-8 text without control characters: mime_build() encodes it
+ * per RFC 2047).  The address itself must be ASCII: local@domain, each a
+ * dot-atom (RFC 5322 atext joined by single dots), at most 64 + 254 bytes.
+ * Returns the bare address (caller frees) and, when display is not NULL, the
+ * display name or NULL (caller frees).  NULL when s is not such an address;
+ * then *why (when why is not NULL) says what is wrong, in static storage.
  */
+char *mime_address_parse(const char *s, char **display, const char **why);
+
+/* mime_address_parse() without the reason: the bare address (caller frees) or NULL. */
 char *mime_parse_address(const char *s, char **display);
 
 /* The domain part of a bare address, or "kvpscan.invalid"; points into addr or a constant. */

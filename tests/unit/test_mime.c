@@ -307,6 +307,60 @@ START_TEST(test_parse_address)
 }
 END_TEST
 
+/* The one address parser: what it accepts and the reason it gives for what it refuses. */
+START_TEST(test_address_rules)
+{
+	static const struct {
+		const char *in, *addr, *display, *why;
+	} cases[] = {
+		{"kvp@bergen.kommune.no", "kvp@bergen.kommune.no", NULL, NULL},
+		{"<kvp@bergen.kommune.no>", "kvp@bergen.kommune.no", NULL, NULL},
+		{"NAV Bergen <kvp@bergen.kommune.no>", "kvp@bergen.kommune.no", "NAV Bergen", NULL},
+		{"\"NAV \\\"Sentrum\\\"\" <a@b.no>", "a@b.no", "NAV \"Sentrum\"", NULL},
+		{"Bærum kommune <kvp@baerum.kommune.no>", "kvp@baerum.kommune.no", "Bærum kommune", NULL},
+		{"first.last+kvp@xn--brum-roa.kommune.no", "first.last+kvp@xn--brum-roa.kommune.no", NULL, NULL},
+		{"kvp@bærum.kommune.no", NULL, NULL, "the domain holds a non-ASCII character"},
+		{"kvpø@baerum.no", NULL, NULL, "the part before \"@\" holds a non-ASCII character"},
+		{"Bad \xff name <a@b.no>", NULL, NULL, "the display name is not valid UTF-8"},
+		{"Tab\there <a@b.no>", NULL, NULL, "the display name holds a control character"},
+		{"a@b@c.no", NULL, NULL, "more than one \"@\""},
+		{"a..b@c.no", NULL, NULL, "the part before \"@\" starts or ends with a dot"},
+		{"a@c.no.", NULL, NULL, "the domain starts or ends with a dot"},
+		{"a@", NULL, NULL, "the domain is empty"},
+		{"nobody", NULL, NULL, "it has no \"@\""},
+		{"NAV <a@b.no", NULL, NULL, "a \"<\" has no \">\""},
+		{"NAV <a@b.no> x", NULL, NULL, "there is text after the \">\""},
+		{"a@b.no>", NULL, NULL, "a \">\" has no \"<\""},
+		{"a(b)@c.no", NULL, NULL, "a character an address may not hold"},
+		{"a b@c.no", NULL, NULL, "a space or a control character"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *why = "unset";
+		char *disp = NULL, *a = mime_address_parse(cases[i].in, &disp, &why);
+
+		if (cases[i].addr) {
+			ck_assert_msg(a != NULL, "[%s] refused: %s", cases[i].in, why ? why : "?");
+			ck_assert_str_eq(a, cases[i].addr);
+			ck_assert_ptr_null(why);
+			if (cases[i].display)
+				ck_assert_str_eq(disp, cases[i].display);
+			else
+				ck_assert_ptr_null(disp);
+		} else {
+			ck_assert_msg(a == NULL, "[%s] accepted", cases[i].in);
+			ck_assert_ptr_null(disp);
+			ck_assert_ptr_nonnull(why);
+			ck_assert_msg(strstr(why, cases[i].why) != NULL, "[%s]: expected [%s] in [%s]",
+				      cases[i].in, cases[i].why, why);
+		}
+		free(a);
+		free(disp);
+	}
+}
+END_TEST
+
 /* The header block of a message (up to the blank line); caller frees. */
 static char *
 headers_of(const char *msg)
@@ -444,6 +498,7 @@ main(void)
 	tcase_add_test(tc, test_header_decode_foreign);
 	tcase_add_test(tc, test_date);
 	tcase_add_test(tc, test_parse_address);
+	tcase_add_test(tc, test_address_rules);
 	tcase_add_test(tc, test_build_multipart);
 	tcase_add_test(tc, test_build_text_only);
 	suite_add_tcase(s, tc);
