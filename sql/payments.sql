@@ -8,7 +8,7 @@
 --
 -- Parameters:
 --   $1  date    as-of date D
---   $2  int     window months (1..62)
+--   $2  int     window months (1..62: conf.c's key table; the mask is a bigint)
 --   $3  text[]  payment kinds that count; empty: every kind
 --   $4  text    one person_id only (explain), NULL for everyone
 --   $5  bool    count duplicates (the data-quality check); false leaves

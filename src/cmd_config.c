@@ -12,14 +12,40 @@ static void
 check_config_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: kvpscan [-c FILE] check-config [--dump]\n\n"
+		"Usage: kvpscan [-c FILE] check-config [--dump | --keys]\n\n"
 		"Check the configuration file: syntax, key names, types, ranges, the\n"
 		"rules between keys, and that the secret files exist with safe permissions.\n\n"
 		"Options:\n"
 		"  -d, --dump   print the effective configuration (defaults included) in the\n"
 		"               file's own syntax\n"
+		"  -k, --keys   list every key of the key table, one a line, tab-separated:\n"
+		"               name, type, minimum, maximum (\"-\" unless a number),\n"
+		"               the allowed values of an enum (\"-\" otherwise), reload/restart\n"
 		"  -h, --help   print this help\n\n"
 		"Exit status: 0 valid, 2 invalid (each error names FILE:LINE).\n");
+}
+
+/* check-config --keys: the key table, one key a line (for tests and scripts). */
+static int
+print_keys(void)
+{
+	conf_key_info k;
+	int i, j;
+
+	for (i = 0; conf_key_describe(i, &k); i++) {
+		printf("%s\t%s\t", k.name, k.type);
+		if (k.numeric)
+			printf("%.15g\t%.15g\t", k.min, k.max);
+		else
+			printf("-\t-\t");
+		if (k.allowed)
+			for (j = 0; k.allowed[j]; j++)
+				printf("%s%s", j ? "," : "", k.allowed[j]);
+		else
+			putchar('-');
+		printf("\t%s\n", k.reload ? "reload" : "restart");
+	}
+	return fflush(stdout) == 0 && !ferror(stdout) ? KVP_EXIT_OK : KVP_EXIT_FAILURE;
 }
 
 /*
@@ -31,20 +57,24 @@ cmd_check_config(int argc, char **argv, kvp_ctx *ctx)
 {
 	static const struct option longopts[] = {
 		{"dump", no_argument, NULL, 'd'},
+		{"keys", no_argument, NULL, 'k'},
 		{"list-keys", no_argument, NULL, 'L'},  /* hidden: for tests/optscan.sh */
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
-	bool dump = false, list_keys = false;
+	bool dump = false, list_keys = false, keys = false;
 	int c, i;
 
-	while ((c = getopt_long(argc, argv, "dh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "dkh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			dump = true;
 			break;
 		case 'L':
 			list_keys = true;
+			break;
+		case 'k':
+			keys = true;
 			break;
 		case 'h':
 			check_config_usage(stdout);
@@ -64,6 +94,8 @@ cmd_check_config(int argc, char **argv, kvp_ctx *ctx)
 			printf("%s\n", conf_key_name(i));
 		return KVP_EXIT_OK;
 	}
+	if (keys)
+		return print_keys();
 	if (dump) {
 		conf_dump(&ctx->cfg, stdout);
 		return fflush(stdout) == 0 ? KVP_EXIT_OK : KVP_EXIT_FAILURE;

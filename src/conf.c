@@ -17,6 +17,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "mime.h"
 
 #define SECRET_MAX_SIZE 65536
 #define CONF_MAX_SIZE (4 * 1024 * 1024)
@@ -34,6 +35,9 @@ enum opt_type {
 /* A string validator: true when v is acceptable. */
 typedef bool (*str_check_fn)(const char *v);
 
+/* A string validator that says why: NULL when v is acceptable, else the reason (a constant). */
+typedef const char *(*str_why_fn)(const char *v);
+
 typedef struct opt {
 	const char *name;               /* dotted: "group.key" */
 	enum opt_type type;
@@ -43,6 +47,7 @@ typedef struct opt {
 	double min, max;                /* int and double */
 	const char *const *allowed;     /* enum: NULL-terminated */
 	str_check_fn check;             /* string: validator or NULL */
+	str_why_fn why;                 /* string: validator with a reason, or NULL */
 	const char *check_what;         /* string: what the validator wants */
 	const char *cred;               /* secret: systemd credential name */
 	bool reload;                    /* SIGHUP may change it */
@@ -87,18 +92,41 @@ check_hhmm(const char *v)
 	return (v[0] - '0') * 10 + (v[1] - '0') < 24 && v[3] < '6';
 }
 
-/* An IANA zone name like Europe/Oslo or UTC: safe to pass to PostgreSQL. */
-static bool
-check_timezone(const char *v)
+/*
+ * Where schedule_set_timezone() (schedule.c) looks a zone up, and the C
+ * library reads it from: a zone check-config accepts is one the daemon can set.
+ */
+#define ZONEINFO_DIR "/usr/share/zoneinfo"
+
+/*
+ * An IANA zone name like Europe/Oslo or UTC, safe to pass to PostgreSQL, and
+ * installed: ZONEINFO_DIR/NAME is a regular TZif file (UTC needs none).
+ */
+static const char *
+why_timezone(const char *v)
 {
+	char path[512], magic[4];
+	struct stat st;
 	size_t i;
+	ssize_t n;
+	int fd;
 
 	if (v[0] == '\0' || v[0] == '/' || strstr(v, "..") != NULL || strlen(v) > 64)
-		return false;
+		return "a zone name is not empty, does not start with \"/\" and holds no \"..\"";
 	for (i = 0; v[i]; i++)
 		if (!isalnum((unsigned char) v[i]) && strchr("/_+-", v[i]) == NULL)
-			return false;
-	return true;
+			return "a zone name holds only letters, digits and / _ + -";
+	if (strcmp(v, "UTC") == 0)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/%s", ZONEINFO_DIR, v);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return "there is no such time zone in " ZONEINFO_DIR;
+	n = (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) ? read(fd, magic, sizeof(magic)) : -1;
+	close(fd);
+	if (n != (ssize_t) sizeof(magic) || memcmp(magic, "TZif", 4) != 0)
+		return "it names no time zone file (TZif) in " ZONEINFO_DIR;
+	return NULL;
 }
 
 static bool
@@ -138,20 +166,32 @@ check_smtp_url(const char *v)
 	return rest[0] != '\0' && rest[0] != '/' && strpbrk(v, " \t\r\n") == NULL;
 }
 
-/* A plain mail address: something@something, no spaces or angle brackets. */
-static bool
-check_email(const char *v)
+/* email.from: an address as the email channel parses it (mime_address_parse), "Name <addr>" too. */
+static const char *
+why_sender(const char *v)
 {
-	const char *at = strchr(v, '@');
+	const char *why = NULL;
+	char *a = mime_address_parse(v, NULL, &why);
 
-	return at != NULL && at != v && at[1] != '\0' && strchr(at + 1, '@') == NULL
-	       && strpbrk(v, " \t\r\n<>,;\"") == NULL;
+	free(a);
+	return a ? NULL : why;
 }
 
-static bool
-check_email_or_empty(const char *v)
+/* A recipient: "" or a bare address, by the same parser. */
+static const char *
+why_recipient(const char *v)
 {
-	return v[0] == '\0' || check_email(v);
+	const char *why = NULL;
+	char *disp = NULL, *a;
+
+	if (v[0] == '\0')
+		return NULL;
+	a = mime_address_parse(v, &disp, &why);
+	if (a && disp)
+		why = "a recipient is a bare address, without a display name";
+	free(a);
+	free(disp);
+	return why;
 }
 
 /* An upper-case code: [A-Z][A-Z0-9_]*. */
@@ -190,6 +230,9 @@ static const char *const v_report_day[] = {"monday", "tuesday", "wednesday", "th
 #define K_DBL(n_, f, d, lo, hi, rl, doc_) \
 	{.name = n_, .type = OPT_DOUBLE, .off = OFF(f), .def_num = d, .min = lo, .max = hi, \
 	 .reload = rl, .doc = doc_}
+#define K_STRW(n_, f, d, chk, what, rl, doc_) \
+	{.name = n_, .type = OPT_STRING, .off = OFF(f), .def_str = d, .why = chk, \
+	 .check_what = what, .reload = rl, .doc = doc_}
 #define K_BOOL(n_, f, d, rl, doc_) \
 	{.name = n_, .type = OPT_BOOL, .off = OFF(f), .def_num = d, .reload = rl, .doc = doc_}
 #define K_ENUM(n_, f, d, vals, rl, doc_) \
@@ -230,9 +273,10 @@ static const opt opts[] = {
 	K_INT("database.work_mem_mb", db_work_mem_mb, 64, 0, 4096, false,
 	      "megabytes each sort or hash of a scan may use (PostgreSQL's work_mem); 0: the server's setting"),
 
-	K_INT("identification.window_months", id_window_months, 12, 1, 120, true,
+	/* at most 62: payments.sql keeps the window's months as bits of a bigint */
+	K_INT("identification.window_months", id_window_months, 12, 1, 62, true,
 	      "months, ending with the as-of month, in which assistance is counted"),
-	K_INT("identification.long_term_more_than", id_long_term_more_than, 4, 0, 120, true,
+	K_INT("identification.long_term_more_than", id_long_term_more_than, 4, 0, 61, true,
 	      "LONG_TERM when the months with assistance in the window are more than this"),
 	K_BOOL("identification.consecutive", id_consecutive, 0, true,
 	       "count only consecutive months ending with the as-of month"),
@@ -291,8 +335,10 @@ static const opt opts[] = {
 
 	K_STR("email.smtp_url", mail_smtp_url, "smtp://localhost:25", check_smtp_url,
 	      "an smtp:// or smtps:// URL with a host", true, "mail server"),
-	K_STR("email.from", mail_from, "kvpscan@localhost", check_email, "a mail address", true,
-	      "sender address"),
+	K_STRW("email.from", mail_from, "kvpscan@localhost", why_sender,
+	       "a mail address such as \"kvpscan@kommune.example.no\" or "
+	       "\"NAV Bergen <kvpscan@kommune.example.no>\" (the address itself in ASCII)", true,
+	       "sender address, optionally with a display name: \"Name <addr>\""),
 	K_STR("email.username", mail_username, "", NULL, NULL, true,
 	      "SMTP user name; empty: no authentication"),
 	K_SECRET("email.password_file", mail_password_file, "smtp_password", true,
@@ -317,8 +363,8 @@ static const opt opts[] = {
 	      "time of day of the report"),
 	K_BOOL("daemon.catch_up", dmn_catch_up, 1, true,
 	       "run a missed scan at start-up"),
-	K_STR("daemon.timezone", dmn_timezone, "Europe/Oslo", check_timezone,
-	      "a time zone name such as Europe/Oslo or UTC", false,
+	K_STRW("daemon.timezone", dmn_timezone, "Europe/Oslo", why_timezone,
+	       "an installed time zone such as Europe/Oslo or UTC (see " ZONEINFO_DIR ")", false,
 	      "time zone of scan_at, report_at and the as-of date"),
 	K_STR("daemon.metrics_file", dmn_metrics_file, "", NULL, NULL, true,
 	      "file to write Prometheus metrics to after each run; empty: none"),
@@ -327,8 +373,8 @@ static const opt opts[] = {
 
 	K_INT("report.escalate_after_days", rep_escalate_after_days, 30, 1, 3650, true,
 	      "days an item may stay open before it is escalated to the office leader"),
-	K_STR("report.municipality_email", rep_municipality_email, "", check_email_or_empty,
-	      "empty or a mail address", true,
+	K_STRW("report.municipality_email", rep_municipality_email, "", why_recipient,
+	       "empty or a mail address such as \"kvp@kommune.example.no\"", true,
 	      "where the municipality-wide summary goes; empty: nowhere"),
 	K_BOOL("report.webhook", rep_webhook, 0, true,
 	       "also send reports to the webhook"),
@@ -996,7 +1042,7 @@ apply_setting(kvp_config *cfg, const opt *o, const config_setting_t *s, const ch
 {
 	int ctype = config_setting_type(s);
 	char num[64];
-	const char *str;
+	const char *str, *why;
 	long long iv;
 	double dv;
 	int i, n;
@@ -1021,6 +1067,11 @@ apply_setting(kvp_config *cfg, const opt *o, const config_setting_t *s, const ch
 			}
 		} else if (o->check && !o->check(str)) {
 			log_error("%s:%d: invalid value \"%s\" for \"%s\"", file, line, str, o->name);
+			log_hint("it must be %s", o->check_what);
+			return -1;
+		} else if (o->why && (why = o->why(str)) != NULL) {
+			log_error("%s:%d: invalid value \"%s\" for \"%s\"", file, line, str, o->name);
+			log_detail("%s", why);
 			log_hint("it must be %s", o->check_what);
 			return -1;
 		}
@@ -1294,6 +1345,396 @@ apply_file(kvp_config *cfg, config_t *lc, const char *path, const char *text, in
 	return errors;
 }
 
+/* ---------------------------------------------------------------- pre-scan */
+
+/*
+ * libconfig 1.5 takes an unclosed comment or a NUL byte for the end of the
+ * file (the rest is silently dropped), reports an unclosed string where the
+ * file ends, and names neither the setting that is set twice nor the include
+ * file it cannot open.  So before libconfig reads the file, the pre-scan
+ * walks its text the way libconfig's scanner does (strings, the three kinds
+ * of comment, "@include" lines, recursively into the included files) and
+ * refuses these with the file and line where they start.  It follows the
+ * nesting of groups and lists to name a setting set twice; when the text is
+ * not well formed it stops following it and leaves the error to libconfig.
+ */
+
+#define INCLUDE_DEPTH_MAX 10    /* libconfig's own limit */
+#define PS_DEPTH_MAX 32
+
+typedef struct ps_name {
+	char *name;
+	char *where;                    /* "FILE:LINE" where it was set */
+} ps_name;
+
+typedef struct ps_frame {
+	char kind;                      /* '{' a group (the root too), '(' or '[' a list */
+	char *path;                     /* dotted path; "" at the root */
+	ps_name *names;                 /* the names set in this group */
+	int count;
+} ps_frame;
+
+typedef struct prescan {
+	const char *incdir;             /* libconfig's include directory, NULL: none */
+	ps_frame stack[PS_DEPTH_MAX];
+	int depth;                      /* frames in use; 0: not following (lost) */
+	char *pending;                  /* a name read, waiting for "=" or ":" */
+	int pending_line;
+	char *assigned;                 /* path of the setting whose value comes next */
+	bool after_string;              /* a string value was just read ("a" "b" is one string) */
+	int errors;
+} prescan;
+
+static void
+ps_push(prescan *ps, char kind, const char *path)
+{
+	ps_frame *f;
+
+	if (ps->depth == 0)
+		return;
+	if (ps->depth == PS_DEPTH_MAX) {
+		ps->depth = 0;  /* deeper than any kvpscan file: stop following */
+		return;
+	}
+	f = &ps->stack[ps->depth++];
+	f->kind = kind;
+	f->path = xstrdup(path);
+	f->names = NULL;
+	f->count = 0;
+}
+
+static void
+ps_frame_free(ps_frame *f)
+{
+	int i;
+
+	for (i = 0; i < f->count; i++) {
+		free(f->names[i].name);
+		free(f->names[i].where);
+	}
+	free(f->names);
+	free(f->path);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Stop following the structure (libconfig will report the syntax error). */
+static void
+ps_lose(prescan *ps)
+{
+	while (ps->depth > 0)
+		ps_frame_free(&ps->stack[--ps->depth]);
+	free(ps->pending);
+	ps->pending = NULL;
+	free(ps->assigned);
+	ps->assigned = NULL;
+}
+
+/* A name followed by "=" or ":": refuse it when its group already has it. */
+static void
+ps_assign(prescan *ps, const char *file)
+{
+	ps_frame *f = &ps->stack[ps->depth - 1];
+	char *full = f->path[0] ? xasprintf("%s.%s", f->path, ps->pending) : xstrdup(ps->pending);
+	int i;
+
+	for (i = 0; i < f->count; i++) {
+		if (strcmp(f->names[i].name, ps->pending) != 0)
+			continue;
+		log_error("%s:%d: \"%s\" is set twice", file, ps->pending_line, full);
+		log_detail("it was first set at %s", f->names[i].where);
+		if (ps->depth == 1)
+			log_hint("put all the keys of a group in one \"%s = { ... };\" block", full);
+		else
+			log_hint("remove one of them: only one value can be in force");
+		ps->errors++;
+		break;
+	}
+	if (i == f->count) {
+		f->names = xrealloc(f->names, (size_t) (f->count + 1) * sizeof(ps_name));
+		f->names[f->count].name = xstrdup(ps->pending);
+		f->names[f->count].where = xasprintf("%s:%d", file, ps->pending_line);
+		f->count++;
+	}
+	free(ps->assigned);
+	ps->assigned = full;
+	free(ps->pending);
+	ps->pending = NULL;
+}
+
+/* Follow one punctuation character or word (a name or a scalar value). */
+static void
+ps_token(prescan *ps, const char *file, int line, char c, const char *word, size_t wlen)
+{
+	ps_frame *top;
+	bool value = ps->assigned != NULL;
+
+	if (ps->depth == 0)
+		return;
+	top = &ps->stack[ps->depth - 1];
+	if (word != NULL && word[0] == '"' && ps->after_string)
+		return;
+	ps->after_string = word != NULL && word[0] == '"' && (value || top->kind != '{');
+	if (word != NULL) {
+		if (value || top->kind != '{') {
+			free(ps->assigned);     /* a scalar value, or a list element */
+			ps->assigned = NULL;
+		} else if (ps->pending == NULL && (isalpha((unsigned char) word[0]) || word[0] == '*')) {
+			ps->pending = xmalloc(wlen + 1);
+			memcpy(ps->pending, word, wlen);
+			ps->pending[wlen] = '\0';
+			ps->pending_line = line;
+		} else {
+			ps_lose(ps);
+		}
+		return;
+	}
+	switch (c) {
+	case '=':
+	case ':':
+		if (ps->pending && !value && top->kind == '{')
+			ps_assign(ps, file);
+		else
+			ps_lose(ps);
+		return;
+	case '{':
+	case '(':
+	case '[':
+		if (ps->pending) {
+			ps_lose(ps);
+			return;
+		}
+		if (value) {
+			char *path = ps->assigned;
+
+			ps->assigned = NULL;
+			ps_push(ps, c, path);
+			free(path);
+		} else if (top->kind != '{') {
+			char *path = xasprintf("%s[]", top->path);
+
+			ps_push(ps, c, path);
+			free(path);
+		} else {
+			ps_lose(ps);
+		}
+		return;
+	case '}':
+	case ')':
+	case ']':
+		if (ps->pending || ps->depth < 2 || top->kind != (c == '}' ? '{' : c == ')' ? '(' : '[')) {
+			ps_lose(ps);
+			return;
+		}
+		free(ps->assigned);
+		ps->assigned = NULL;
+		ps_frame_free(&ps->stack[--ps->depth]);
+		return;
+	case ';':
+	case ',':
+		if (ps->pending)
+			ps_lose(ps);
+		free(ps->assigned);
+		ps->assigned = NULL;
+		return;
+	default:
+		ps_lose(ps);
+		return;
+	}
+}
+
+static int prescan_file(prescan *ps, const char *file, int depth);
+
+/*
+ * An "@include" line at t[i] (only blanks before it on its line): check and
+ * pre-scan the file.  *ip moves past the closing quote.  -1 when the rest of
+ * the line cannot be read as one (libconfig reports it).
+ */
+static int
+ps_include(prescan *ps, const char *file, int line, const char *t, size_t len, size_t *ip, int depth)
+{
+	size_t i = *ip + 8, j;
+	strbuf name;
+	char *path;
+	int fd, rc = 0;
+
+	if (i >= len || (t[i] != ' ' && t[i] != '\t'))
+		return -1;
+	while (i < len && (t[i] == ' ' || t[i] == '\t'))
+		i++;
+	if (i >= len || t[i] != '"')
+		return -1;
+	sb_init(&name);
+	for (j = i + 1; j < len && t[j] != '"' && t[j] != '\n'; j++) {
+		if (t[j] == '\\' && j + 1 < len && (t[j + 1] == '"' || t[j + 1] == '\\'))
+			j++;
+		sb_putc(&name, t[j]);
+	}
+	if (j >= len || t[j] != '"') {
+		log_error("%s:%d: the file name of \"@include\" is not closed with a double quote", file, line);
+		ps->errors++;
+		sb_free(&name);
+		*ip = j;
+		return 0;
+	}
+	*ip = j + 1;
+	if (sb_str(&name)[0] == '/') {
+		log_error("%s:%d: include file \"%s\" is an absolute path", file, line, sb_str(&name));
+		log_hint("give it relative to the directory of the main configuration file (%s)",
+			 ps->incdir ? ps->incdir : ".");
+		ps->errors++;
+		sb_free(&name);
+		return 0;
+	}
+	/* the path libconfig opens: the main file's directory, then the name */
+	path = ps->incdir ? xasprintf("%s/%s", ps->incdir, sb_str(&name)) : xstrdup(sb_str(&name));
+	if (depth + 1 > INCLUDE_DEPTH_MAX) {
+		log_error("%s:%d: include files nest more than %d deep at \"%s\"", file, line,
+			  INCLUDE_DEPTH_MAX, path);
+		log_hint("does a file include itself?");
+		ps->errors++;
+	} else if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		log_error("%s:%d: cannot open include file \"%s\": %s", file, line, path, strerror(errno));
+		log_hint("include paths are relative to the directory of the main configuration file (%s)",
+			 ps->incdir ? ps->incdir : ".");
+		ps->errors++;
+	} else {
+		close(fd);
+		rc = prescan_file(ps, path, depth + 1);
+	}
+	free(path);
+	sb_free(&name);
+	return rc;
+}
+
+/*
+ * Pre-scan text (len bytes) of file; included files recursively.  Returns -1
+ * when the scan cannot go on (an unclosed comment or string, a NUL byte),
+ * else 0; every problem is logged and counted in ps->errors.
+ */
+static int
+prescan_text(prescan *ps, const char *file, const char *t, size_t len, int depth)
+{
+	size_t i = 0, j;
+	int line = 1, start;
+	bool bol = true;        /* only blanks so far on this line */
+
+	while (i < len) {
+		char c = t[i];
+
+		if (c == '\0') {
+			log_error("%s:%d: the file holds a NUL byte", file, line);
+			log_detail("libconfig would read the file only up to it and ignore the rest");
+			log_hint("remove it; a file saved as UTF-16 has one in every character: save it as UTF-8");
+			ps->errors++;
+			return -1;
+		}
+		if (c == '\n') {
+			line++;
+			bol = true;
+			i++;
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+			i++;
+			continue;
+		}
+		if (c == '#' || (c == '/' && i + 1 < len && t[i + 1] == '/')) {
+			while (i < len && t[i] != '\n' && t[i] != '\0')
+				i++;
+			continue;
+		}
+		if (c == '/' && i + 1 < len && t[i + 1] == '*') {
+			start = line;
+			for (j = i + 2; j < len && t[j] != '\0' && !(t[j] == '*' && j + 1 < len && t[j + 1] == '/'); j++)
+				if (t[j] == '\n')
+					line++;
+			if (j >= len || t[j] == '\0') {
+				log_error("%s:%d: comment \"/*\" is not closed", file, start);
+				log_detail("libconfig would ignore everything after it");
+				log_hint("end the comment with \"*/\", or start each comment line with \"#\"");
+				ps->errors++;
+				return -1;
+			}
+			i = j + 2;
+			bol = false;
+			continue;
+		}
+		if (c == '"') {
+			start = line;
+			for (j = i + 1; j < len && t[j] != '"' && t[j] != '\n' && t[j] != '\0'; j++)
+				if (t[j] == '\\' && j + 1 < len && t[j + 1] != '\n' && t[j + 1] != '\0')
+					j++;
+			if (j >= len || t[j] != '"') {
+				log_error("%s:%d: string is not closed on the line it starts", file, start);
+				log_hint("end the string with a double quote on its line (write \\\" for a quote "
+					 "inside it); a long value may be split into adjacent strings: \"abc\" \"def\"");
+				ps->errors++;
+				return -1;
+			}
+			ps_token(ps, file, line, '"', t + i, j + 1 - i);
+			i = j + 1;
+			bol = false;
+			continue;
+		}
+		if (c == '@' && bol && len - i >= 8 && strncmp(t + i, "@include", 8) == 0) {
+			if (ps_include(ps, file, line, t, len, &i, depth) < 0) {
+				ps_lose(ps);
+				i++;
+			}
+			bol = false;
+			continue;
+		}
+		bol = false;
+		if (strchr("=:;,{}()[]", c) != NULL) {
+			ps_token(ps, file, line, c, NULL, 0);
+			i++;
+			continue;
+		}
+		/* a name, number or boolean: anything up to the next separator */
+		for (j = i; j < len && t[j] != '\0' && strchr(" \t\r\n\f\v=:;,{}()[]\"#", t[j]) == NULL
+		     && !(t[j] == '/' && j + 1 < len && (t[j + 1] == '/' || t[j + 1] == '*')); j++)
+			;
+		if (j == i)
+			j++;
+		ps_token(ps, file, line, 0, t + i, j - i);
+		i = j;
+	}
+	return 0;
+}
+
+static int
+prescan_file(prescan *ps, const char *file, int depth)
+{
+	size_t len = 0;
+	char *text = read_file(file, CONF_MAX_SIZE, &len);
+	int rc;
+
+	if (text == NULL) {
+		log_error("could not read include file \"%s\": %s", file, strerror(errno));
+		ps->errors++;
+		return 0;
+	}
+	rc = prescan_text(ps, file, text, len, depth);
+	free(text);
+	return rc;
+}
+
+/* Pre-scan the main file's text; the number of problems found (each logged). */
+static int
+prescan_config(const char *path, const char *text, size_t len, const char *incdir)
+{
+	prescan ps;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.incdir = incdir;
+	ps.depth = 1;
+	ps.stack[0].kind = '{';
+	ps.stack[0].path = xstrdup("");
+	(void) prescan_text(&ps, path, text, len, 0);
+	ps_lose(&ps);
+	return ps.errors;
+}
+
 /* Fill cfg with every key's default from the table; free with conf_free(). */
 void
 conf_defaults(kvp_config *cfg)
@@ -1313,10 +1754,11 @@ conf_load(kvp_config *cfg, const char *path)
 	char *text = NULL, *dir = NULL, *slash;
 	int lines[ARRAY_SIZE(opts)];
 	int errors = 0, rc = -1;
+	size_t len = 0;
 
 	memset(lines, 0, sizeof(lines));
 	config_init(&lc);
-	text = read_file(path, CONF_MAX_SIZE, NULL);
+	text = read_file(path, CONF_MAX_SIZE, &len);
 	if (text == NULL) {
 		log_error("could not open configuration file \"%s\": %s", path, strerror(errno));
 		log_hint("give an existing file with -c FILE, or run without one to use the defaults");
@@ -1328,6 +1770,8 @@ conf_load(kvp_config *cfg, const char *path)
 		*slash = '\0';
 		config_set_include_dir(&lc, dir[0] ? dir : "/");
 	}
+	if (prescan_config(path, text, len, slash ? (dir[0] ? dir : "/") : NULL) > 0)
+		goto done;
 	if (config_read_string(&lc, text) != CONFIG_TRUE) {
 		const char *efile = config_error_file(&lc);
 
@@ -1469,4 +1913,55 @@ const char *
 conf_key_name(int i)
 {
 	return i >= 0 && i < NOPTS ? opts[i].name : NULL;
+}
+
+/* Describe table entry i into *info (static strings); false past the end. */
+bool
+conf_key_describe(int i, conf_key_info *info)
+{
+	static const char *const types[] = {
+		[OPT_STRING] = "string", [OPT_INT] = "integer", [OPT_BOOL] = "boolean",
+		[OPT_DOUBLE] = "number", [OPT_ENUM] = "enum", [OPT_CODES] = "codes",
+		[OPT_SECRET] = "secret",
+	};
+	const opt *o;
+
+	if (i < 0 || i >= NOPTS)
+		return false;
+	o = &opts[i];
+	memset(info, 0, sizeof(*info));
+	info->name = o->name;
+	info->type = types[o->type];
+	info->numeric = o->type == OPT_INT || o->type == OPT_DOUBLE;
+	info->min = o->min;
+	info->max = o->max;
+	info->allowed = o->allowed;
+	info->reload = o->reload;
+	return true;
+}
+
+/* 0 when every integer and number in cfg is inside its table range; else -1, logged. */
+int
+conf_check_ranges(const kvp_config *cfg)
+{
+	int i, errors = 0;
+
+	for (i = 0; i < NOPTS; i++) {
+		const opt *o = &opts[i];
+		double v;
+
+		if (o->type == OPT_INT)
+			v = *f_int(CF(cfg), o);
+		else if (o->type == OPT_DOUBLE)
+			v = *f_dbl(CF(cfg), o);
+		else
+			continue;
+		if (!(v >= o->min && v <= o->max)) {
+			log_error("\"%s\" is %g, outside its range %g to %g", o->name, v, o->min, o->max);
+			errors++;
+		}
+	}
+	if (errors)
+		log_hint("run \"kvpscan check-config\"");
+	return errors ? -1 : 0;
 }

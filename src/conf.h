@@ -126,6 +126,26 @@ char *conf_fingerprint(const kvp_config *cfg);
 /* Iterate the key table: return the dotted name of key i, NULL past the end. */
 const char *conf_key_name(int i);
 
+/* One key of the table, as "check-config --keys" prints it. */
+typedef struct conf_key_info {
+	const char *name;               /* dotted: "group.key" */
+	const char *type;               /* string, integer, boolean, number, enum, codes, secret */
+	bool numeric;                   /* integer or number: min and max hold */
+	double min, max;                /* the declared range, both included */
+	const char *const *allowed;     /* enum: its values, NULL-terminated; else NULL */
+	bool reload;                    /* SIGHUP may change it */
+} conf_key_info;
+
+/* Describe key i of the table into *info (static strings, not to be freed); false past the end. */
+bool conf_key_describe(int i, conf_key_info *info);
+
+/*
+ * 0 when every integer and number key of cfg is inside the range the key
+ * table declares (conf_load() guarantees it; for code that builds a config
+ * itself); else -1 with each key out of range logged.
+ */
+int conf_check_ranges(const kvp_config *cfg);
+
 /*
  * Read a secret: "" name gives NULL.  If $CREDENTIALS_DIRECTORY/<credname>
  * exists it wins; else the file path, which must not be readable by group

@@ -46,14 +46,10 @@ scan_params_init(scan_params *sp, const kvp_config *cfg, const char *as_of,
 		 enum scan_rows rows, const char *person_id)
 {
 	memset(sp, 0, sizeof(*sp));
-	if (cfg->id_window_months < 1 || cfg->id_window_months > 62) {
-		log_error("identification.window_months must be between 1 and 62, not %d",
-			  cfg->id_window_months);
+	/* the ranges live in conf.c's key table (window_months 1..62: payments.sql's bigint mask) */
+	if (conf_check_ranges(cfg) < 0)
 		return -1;
-	}
-	if (cfg->id_long_term_more_than < 0 || cfg->id_long_term_more_than > 61
-	    || cfg->id_min_age < 0 || cfg->id_max_age < cfg->id_min_age
-	    || cfg->id_informed_valid_days < 0 || cfg->id_assessed_valid_days < 0) {
+	if (cfg->id_max_age < cfg->id_min_age) {
 		log_error("the identification settings are out of range");
 		log_hint("run \"kvpscan check-config\"");
 		return -1;

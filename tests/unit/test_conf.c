@@ -217,9 +217,14 @@ static const struct bad_case {
 	{"identification = {\n\n  window_months = \"12\";\n};\n",
 	 ":3: \"identification.window_months\" must be an integer, not a string", "window_months = 12;"},
 	{"identification = { window_months = 0; };\n",
-	 ":1: value 0 for \"identification.window_months\" is out of range", "from 1 to 120"},
+	 ":1: value 0 for \"identification.window_months\" is out of range", "from 1 to 62"},
 	{"identification = {\n window_months = 121;\n};\n",
 	 ":2: value 121 for \"identification.window_months\" is out of range", NULL},
+	/* the scan's limit is the table's: 62 months (payments.sql's bigint mask) */
+	{"identification = {\n window_months = 63;\n long_term_more_than = 4;\n};\n",
+	 ":2: value 63 for \"identification.window_months\" is out of range", "from 1 to 62"},
+	{"identification = {\n window_months = 62;\n long_term_more_than = 62;\n};\n",
+	 ":3: value 62 for \"identification.long_term_more_than\" is out of range", "from 0 to 61"},
 	{"identification = {\n window_months = 99999999999L;\n};\n",
 	 ":2: value 99999999999 for \"identification.window_months\" is out of range", NULL},
 	{"identification = {\n window_months = 4294967308;\n};\n",
@@ -287,7 +292,44 @@ static const struct bad_case {
 	 ":2: invalid value \"maybe\" for \"email.starttls\"", "required, off"},
 	{"log = 5;\n", ":1: \"log\" must be a group, not an integer", NULL},
 	{"log = {\n  level = \"info\";\n  ident = = \"x\";\n};\n", ":3: syntax error", "see kvpscan.conf(5)"},
-	{"log = {\n  level = \"info;\n};\n", ":4: syntax error", NULL},
+	/* an unclosed string is reported where it starts, not where the file ends */
+	{"log = {\n  level = \"info;\n};\n", ":2: string is not closed on the line it starts",
+	 "adjacent strings"},
+	{"log = { level = \"info\"; };\ndatabase = {\n conninfo = \"dbname=kvp;\n};\n\n\n",
+	 ":3: string is not closed on the line it starts", NULL},
+	/* an unclosed comment would drop the rest of the file */
+	{"log = { level = \"info\"; };\n\n/* the database\ndatabase = { conninfo = \"dbname=kvp\"; };\n",
+	 ":3: comment \"/*\" is not closed", "libconfig would ignore everything after it"},
+	{"log = { ident = \"a/*b\"; }; # /* not a comment here\n/**/ database = {\n /* x */ conninfo = 5;\n};\n",
+	 ":3: \"database.conninfo\" must be a string, not an integer", NULL},
+	/* a setting set twice is named, with where it was set first */
+	{"log = {\n  level = \"info\";\n  level = \"debug\";\n};\n",
+	 ":3: \"log.level\" is set twice", "it was first set at "},
+	{"log = { level = \"info\"; };\n\nlog = { ident = \"x\"; };\n",
+	 ":3: \"log\" is set twice", "put all the keys of a group in one \"log = { ... };\" block"},
+	{"log = { ident = \"a\" \"b\"; level = \"info\";\n level : \"error\"; };\n",
+	 ":2: \"log.level\" is set twice", NULL},
+	/* a missing include file is named */
+	{"log = { level = \"info\"; };\n@include \"no-such-part.inc\"\n",
+	 ":2: cannot open include file \"", "no-such-part.inc\": No such file or directory"},
+	{"@include \"/etc/kvpscan/part.inc\"\n",
+	 ":1: include file \"/etc/kvpscan/part.inc\" is an absolute path", "relative to the directory"},
+	/* a zone check-config accepts is one the daemon can set */
+	{"daemon = {\n timezone = \"Europe/Atlantis\";\n};\n",
+	 ":2: invalid value \"Europe/Atlantis\" for \"daemon.timezone\"", "no such time zone in /usr/share/zoneinfo"},
+	{"daemon = {\n timezone = \"Europe\";\n};\n",
+	 ":2: invalid value \"Europe\" for \"daemon.timezone\"", "names no time zone file (TZif)"},
+	/* email.from: the email channel's own parser */
+	{"email = {\n from = \"kvp@b\xc3\xa6rum.kommune.no\";\n};\n",
+	 ":2: invalid value \"kvp@b\xc3\xa6rum.kommune.no\" for \"email.from\"",
+	 "DETAIL:  the domain holds a non-ASCII character"},
+	{"email = {\n from = \"NAV \xff <kvp@bergen.kommune.no>\";\n};\n",
+	 ":2: invalid value", "DETAIL:  the display name is not valid UTF-8"},
+	{"email = {\n from = \"kvp@@bergen.no\";\n};\n",
+	 ":2: invalid value \"kvp@@bergen.no\" for \"email.from\"", "more than one \"@\""},
+	{"report = {\n municipality_email = \"NAV <kvp@bergen.kommune.no>\";\n};\n",
+	 ":2: invalid value \"NAV <kvp@bergen.kommune.no>\" for \"report.municipality_email\"",
+	 "without a display name"},
 	{"database = {\n password_file = \"/nonexistent/kvpscan/pw\";\n};\n",
 	 ":2: could not open secret file \"/nonexistent/kvpscan/pw\" for database.password_file", NULL},
 	{"spool = {\n directory = \"\";\n};\n", ":2: invalid value \"\" for \"spool.directory\"", NULL},
@@ -411,7 +453,7 @@ START_TEST(test_good_config)
 		"participation = { min_hours = 30; max_duration_months = 36; };\n"
 		"delivery = { send = \"new\"; channel = \"email\"; concurrency = 1; };\n"
 		"webhook = { url = \"http://127.0.0.1:8080/hook\"; allow_insecure_http = true; };\n"
-		"email = { smtp_url = \"smtps://mail.example.invalid:465\"; from = \"kvp@oslo.kommune.no\"; starttls = \"off\"; };\n"
+		"email = { smtp_url = \"smtps://mail.example.invalid:465\"; from = \"NAV \\\"Oslo\\\" \xc3\x98st <kvp@oslo.kommune.no>\"; starttls = \"off\"; };\n"
 		"daemon = { scan_at = \"23:59\"; report_day = \"monthly\"; report_at = \"00:00\"; catch_up = false; timezone = \"UTC\"; };\n"
 		"report = { escalate_after_days = 14; municipality_email = \"kvp@oslo.kommune.no\"; webhook = true; };\n";
 	kvp_config c;
@@ -450,6 +492,7 @@ START_TEST(test_good_config)
 	ck_assert(c.wh_allow_insecure_http);
 	ck_assert_str_eq(c.mail_smtp_url, "smtps://mail.example.invalid:465");
 	ck_assert_str_eq(c.mail_starttls, "off");
+	ck_assert_str_eq(c.mail_from, "NAV \"Oslo\" \xc3\x98st <kvp@oslo.kommune.no>");
 	ck_assert_str_eq(c.dmn_scan_at, "23:59");
 	ck_assert_str_eq(c.dmn_report_day, "monthly");
 	ck_assert_str_eq(c.dmn_report_at, "00:00");
@@ -491,6 +534,95 @@ START_TEST(test_include_and_empty)
 		      "log: %s", log);
 	free(log);
 	free(text);
+	free(inc);
+}
+END_TEST
+
+/* A NUL byte would end libconfig's reading of the file: refused with its line, in an included file too. */
+START_TEST(test_nul_byte)
+{
+	static const char text[] = "log = { level = \"info\"; };\n\n# x\0y\ndatabase = { conninfo = \"dbname=kvp\"; };\n";
+	kvp_config c;
+	char *path = xasprintf("%s/nul.conf", tmpdir), *inc, *log, *want;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write_all(fd, text, sizeof(text) - 1), 0);
+	close(fd);
+	conf_defaults(&c);
+	capture_start();
+	ck_assert_int_eq(conf_load(&c, path), -1);
+	log = capture_end();
+	want = xasprintf("%s:3: the file holds a NUL byte", path);
+	ck_assert_msg(strstr(log, want) != NULL, "expected [%s] in:\n%s", want, log);
+	free(want);
+	free(log);
+
+	inc = write_tmp("main-nul.conf", "log = { level = \"info\"; };\n@include \"nul.conf\"\n", 0600);
+	conf_defaults(&c);
+	capture_start();
+	ck_assert_int_eq(conf_load(&c, inc), -1);
+	log = capture_end();
+	want = xasprintf("%s:3: the file holds a NUL byte", path);
+	ck_assert_msg(strstr(log, want) != NULL, "expected [%s] in:\n%s", want, log);
+	free(want);
+	free(log);
+	free(inc);
+	free(path);
+}
+END_TEST
+
+/* What the pre-scan must not refuse: comments of every kind, comment marks in strings, adjacent strings. */
+START_TEST(test_prescan_good)
+{
+	static const char text[] =
+		"# a comment with \"an odd quote\n"
+		"// and /* this is no block comment\n"
+		"log = { /* one\n line\n two */ level = \"debug\"; ident = \"kvp\" \"/*scan\"; };\n"
+		"database = {\n"
+		"  conninfo = \"host=/tmp # dbname=kvp // x\"; # trailing\n"
+		"  statement_timeout = 60;  // trailing\n"
+		"};\n"
+		"identification = { payment_kinds = [ \"LIVSOPPHOLD\", \"BOUTGIFTER\" ];\n"
+		"  excluded_benefits = ( \"AAP\" ); };\n"
+		"email = { from = \"\\\"NAV, Bergen\\\" <kvp@bergen.kommune.no>\"; };\n";
+	kvp_config c;
+	char *log, *inc, *text2;
+
+	ck_assert_int_eq(load_text(text, &c, &log, NULL), 0);
+	ck_assert_str_eq(log, "");
+	ck_assert_str_eq(c.log_level, "debug");
+	ck_assert_str_eq(c.log_ident, "kvp/*scan");
+	ck_assert_str_eq(c.db_conninfo, "host=/tmp # dbname=kvp // x");
+	ck_assert_int_eq(c.db_statement_timeout, 60);
+	ck_assert_int_eq(c.id_payment_kinds.count, 2);
+	ck_assert_int_eq(c.id_excluded_benefits.count, 1);
+	ck_assert_str_eq(c.mail_from, "\"NAV, Bergen\" <kvp@bergen.kommune.no>");
+	free(log);
+	conf_free(&c);
+
+	/* an include inside a group, and a key set in the include and again after it */
+	inc = write_tmp("part.inc", "  level = \"error\";\n", 0600);
+	ck_assert_int_eq(load_text("log = {\n@include \"part.inc\"\n ident = \"x\";\n};\n", &c, &log, NULL), 0);
+	ck_assert_str_eq(c.log_level, "error");
+	free(log);
+	conf_free(&c);
+	text2 = xasprintf("log = {\n@include \"part.inc\"\n level = \"info\";\n};\n");
+	ck_assert_int_eq(load_text(text2, &c, &log, NULL), -1);
+	ck_assert_msg(strstr(log, ":3: \"log.level\" is set twice") != NULL, "log: %s", log);
+	ck_assert_msg(strstr(log, "it was first set at ") != NULL && strstr(log, "part.inc:1") != NULL,
+		      "log: %s", log);
+	free(log);
+	free(text2);
+	free(inc);
+
+	/* an unclosed comment in an included file is reported there */
+	inc = write_tmp("open-comment.inc", "log = { level = \"info\"; };\n\n/* x\n", 0600);
+	ck_assert_int_eq(load_text("@include \"open-comment.inc\"\ndatabase = { conninfo = \"x\"; };\n",
+				   &c, &log, NULL), -1);
+	ck_assert_msg(strstr(log, "open-comment.inc:3: comment \"/*\" is not closed") != NULL, "log: %s", log);
+	free(log);
 	free(inc);
 }
 END_TEST
@@ -835,6 +967,8 @@ main(void)
 	tcase_add_test(tc, test_fixture_files);
 	tcase_add_test(tc, test_good_config);
 	tcase_add_test(tc, test_include_and_empty);
+	tcase_add_test(tc, test_nul_byte);
+	tcase_add_test(tc, test_prescan_good);
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_secret_permissions);
 	tcase_add_test(tc, test_secret_credentials);
