@@ -1385,6 +1385,8 @@ typedef struct prescan {
 	int errors;
 } prescan;
 
+static void ps_lose(prescan *ps);
+
 static void
 ps_push(prescan *ps, char kind, const char *path)
 {
@@ -1393,7 +1395,7 @@ ps_push(prescan *ps, char kind, const char *path)
 	if (ps->depth == 0)
 		return;
 	if (ps->depth == PS_DEPTH_MAX) {
-		ps->depth = 0;  /* deeper than any kvpscan file: stop following */
+		ps_lose(ps);    /* deeper than any kvpscan file: stop following */
 		return;
 	}
 	f = &ps->stack[ps->depth++];
