@@ -39,7 +39,8 @@ deliver_usage(FILE *out)
 		"Options:\n"
 		"  --limit N      send at most N deliveries in this call\n"
 		"  --run RUN_ID   first queue the worklists of that run (idempotent)\n\n"
-		"Exit status 0, or 1 when a delivery became dead in this call or on a\n"
+		"Exit status 0, or 1 when a delivery became dead in this call, a channel\n"
+		"cannot send at all (its configuration: see docs/delivery.md), or on a\n"
 		"database error.\n");
 }
 
@@ -108,13 +109,20 @@ cmd_deliver(int argc, char **argv, kvp_ctx *ctx)
 			goto cleanup;
 	}
 	memset(&total, 0, sizeof(total));
-	if (outbox_deliver_all(conn, &ctx->cfg, limit, NULL, &total) < 0)
+	if (outbox_deliver_all(conn, &ctx->cfg, limit, NULL, &total) < 0 && total.unusable == 0)
 		goto cleanup;
 	printf("sent %d, retry later %d, dead %d", total.sent, total.retried, total.dead);
 	if (total.lost > 0)
 		printf(", sent again after a lost attempt %d", total.lost);
+	if (total.taken_over > 0)
+		printf(", taken over from a stopped sender %d", total.taken_over);
+	if (total.unusable > 0)
+		printf(", not sent because their channel cannot send %d", total.unusable);
 	printf("\n");
-	if (total.dead > 0) {
+	if (total.unusable > 0) {
+		/* the channel logged what is wrong; the round's error is that nothing of it could go */
+		rc = KVP_EXIT_FAILURE;
+	} else if (total.dead > 0) {
 		log_error("%d deliveries are dead", total.dead);
 		log_hint("see \"kvpscan outbox --failed\"; after fixing the cause run \"kvpscan redeliver --dead\"");
 		rc = KVP_EXIT_FAILURE;
@@ -133,9 +141,11 @@ outbox_usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: kvpscan outbox [--failed] [--format table|csv]\n\n"
-		"List the deliveries not sent yet: pending ones, failed ones waiting for a\n"
-		"retry and dead ones, with their attempts, next attempt, last status and\n"
-		"last error.  Recipients are shown only as office and veileder ids.\n\n"
+		"List the deliveries not sent yet by state: pending (not tried yet), failed\n"
+		"(waiting for a retry), sending (held by a sender; next_attempt is then the\n"
+		"end of its lease) and dead, with their attempts, next attempt, last status\n"
+		"and last error (\"kvpscan status\" counts the same states).  Recipients are\n"
+		"shown only as office and veileder ids.\n\n"
 		"Options:\n"
 		"  --failed         only failed (pending after an attempt) and dead deliveries\n"
 		"  --format FORMAT  table (default) or csv\n");
@@ -190,7 +200,8 @@ cmd_outbox(int argc, char **argv, kvp_ctx *ctx)
 		"       CASE WHEN state = 'pending' AND attempts > 0 THEN 'failed' ELSE state END,"
 		"       kind, channel, coalesce(run_id::text, ''), coalesce(office_id, ''),"
 		"       coalesce(veileder_id, ''), item_count::text, attempts::text,"
-		"       CASE WHEN state IN ('pending', 'sending')"
+		"       CASE WHEN state = 'sending' THEN to_char(lease_until, 'YYYY-MM-DD HH24:MI:SS')"
+		"            WHEN state = 'pending'"
 		"            THEN to_char(next_attempt_at, 'YYYY-MM-DD HH24:MI:SS') ELSE '' END,"
 		"       coalesce(last_status::text, ''), coalesce(last_error, '')"
 		"  FROM @state@.delivery"

@@ -25,8 +25,10 @@ testdelivery_usage(FILE *out)
 		"  --channel NAME   webhook, email or spool (required)\n"
 		"  --to RECIPIENT   email address, or webhook URL (default webhook.url)\n"
 		"  --count N        how many messages (default 1, at most 100000)\n"
-		"  --id PREFIX      delivery id prefix (default test-<time>-<pid>)\n\n"
-		"Prints one line per message: id, result (ok, retry, failed), status, error.\n"
+		"  --id ID          the message id (default test-<time>-<pid>); with --count\n"
+		"                   above 1 the ids are ID-1, ID-2, ... ID-N\n\n"
+		"Prints one line per message: id, result (ok, retry, failed, unusable: the\n"
+		"channel's configuration cannot send at all), status, error.\n"
 		"Exit status 0 when every message was accepted, 1 otherwise.\n");
 }
 
@@ -42,20 +44,20 @@ cmd_test_delivery(int argc, char **argv, kvp_ctx *ctx)
 		{NULL, 0, NULL, 0}
 	};
 	const char *channel = NULL, *to = NULL;
-	char prefix[64];
+	char default_id[64];
+	const char *prefix = default_id;
 	int64_t count = 1;
 	kvp_message *msgs = NULL;
 	char **ids = NULL;
 	int c, rc = KVP_EXIT_FAILURE, setup;
 	size_t i, n, okcount = 0;
-	static const char *const names[] = {"pending", "ok", "retry", "failed"};
 	const char *json = "{\"type\":\"kvpscan.test\",\"version\":1,\"message\":\"test delivery from kvpscan, no personal data\"}";
 	const char *text = "Dette er en testmelding fra kvpscan. Den inneholder ingen personopplysninger.\n"
 			   "This is a test message from kvpscan: æøå ÆØÅ.\n";
 	const char *html = "<!DOCTYPE html><html><body><p>Dette er en testmelding fra kvpscan "
 			   "(æøå ÆØÅ). Den inneholder ingen personopplysninger.</p></body></html>";
 
-	snprintf(prefix, sizeof(prefix), "test-%ld-%ld", (long) time(NULL), (long) getpid());
+	snprintf(default_id, sizeof(default_id), "test-%ld-%ld", (long) time(NULL), (long) getpid());
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'C': channel = optarg; break;
@@ -67,7 +69,13 @@ cmd_test_delivery(int argc, char **argv, kvp_ctx *ctx)
 				return KVP_EXIT_USAGE;
 			}
 			break;
-		case 'i': snprintf(prefix, sizeof(prefix), "%s", optarg); break;
+		case 'i':
+			if (optarg[0] == '\0' || strlen(optarg) > 180) {
+				log_error("invalid value for --id: it must have 1 to 180 characters");
+				return KVP_EXIT_USAGE;
+			}
+			prefix = optarg;    /* the whole id: never cut short */
+			break;
 		case 'h': testdelivery_usage(stdout); return KVP_EXIT_OK;
 		default: testdelivery_usage(stderr); return KVP_EXIT_USAGE;
 		}
@@ -105,7 +113,7 @@ cmd_test_delivery(int argc, char **argv, kvp_ctx *ctx)
 	if (setup < 0)
 		goto cleanup;
 	for (i = 0; i < n; i++) {
-		printf("%s %s %d %s\n", msgs[i].id, names[msgs[i].result], msgs[i].status,
+		printf("%s %s %d %s\n", msgs[i].id, kvp_send_result_name(msgs[i].result), msgs[i].status,
 		       msgs[i].error[0] ? msgs[i].error : "-");
 		if (msgs[i].result == KVP_SEND_OK)
 			okcount++;

@@ -309,7 +309,8 @@ tick(struct daemon *d)
 		struct outbox_counts c;
 
 		memset(&c, 0, sizeof(c));
-		if (runner_deliver_due(d->conn, &d->ctx->cfg, &got_stop, &c) == 0 && c.claimed > 0)
+		(void) runner_deliver_due(d->conn, &d->ctx->cfg, &got_stop, &c);
+		if (c.claimed > 0)
 			log_info("deliveries: sent %d, retry later %d, dead %d", c.sent, c.retried, c.dead);
 		d->next_retry = now_real() + d->ctx->cfg.dmn_retry_interval;
 		drop_conn_if_broken(d);

@@ -2,6 +2,7 @@
 #ifndef KVP_DELIVER_H
 #define KVP_DELIVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "conf.h"
 
@@ -9,7 +10,10 @@ enum kvp_send_result {
 	KVP_SEND_PENDING = 0,   /* not tried yet */
 	KVP_SEND_OK,            /* accepted by the peer */
 	KVP_SEND_RETRY,         /* temporary failure: try again later */
-	KVP_SEND_PERMANENT      /* refused for good: do not retry */
+	KVP_SEND_PERMANENT,     /* refused for good: do not retry */
+	KVP_SEND_UNUSABLE       /* the channel cannot send at all (its configuration):
+				 * not this message's fault; kept for a retry, and an
+				 * error of the round (docs/delivery.md) */
 };
 
 /*
@@ -35,5 +39,18 @@ typedef struct kvp_message {
 /* Set msg's result fields. */
 void kvp_message_set_result(kvp_message *msg, enum kvp_send_result r, int status,
 			    const char *fmt, ...) KVP_PRINTF(4, 5);
+
+/* A result's name as test-delivery and the logs print it (static string). */
+const char *kvp_send_result_name(enum kvp_send_result r);
+
+/*
+ * True when a TLS verification error text (libcurl's error buffer) says the
+ * certificate's names do not match the host: the host in the URL is the
+ * problem, not the CA.  Shared by the webhook and email channels.
+ */
+bool kvp_tls_name_mismatch(const char *errbuf);
+
+/* The hint for a certificate issued for another host name; `key` names the url setting. */
+void kvp_tls_name_mismatch_hint(const char *key);
 
 #endif

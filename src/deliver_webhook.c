@@ -16,6 +16,7 @@
 
 #include "deliver_webhook.h"
 #include "log.h"
+#include "notify.h"
 
 #define WH_SECRET_PREFIX "whsec_"
 #define WH_MAX_SECRET_LEN 1024          /* base64 characters after the prefix */
@@ -44,6 +45,7 @@ typedef struct wh_batch {
 	long connect_timeout;
 	long timeout;
 	size_t tls_verify_failures;
+	size_t tls_name_failures;   /* of those: the certificate is for another host name */
 } wh_batch;
 
 /*
@@ -223,8 +225,20 @@ wh_header_safe(const char *s)
 }
 
 /*
+ * The result for a url that cannot be used: webhook.url (no recipient of
+ * its own) means the channel cannot send at all; a url given by the caller
+ * (test-delivery --to) only fails that message.
+ */
+static enum kvp_send_result
+wh_url_failure(const kvp_message *msg)
+{
+	return msg->recipient == NULL ? KVP_SEND_UNUSABLE : KVP_SEND_PERMANENT;
+}
+
+/*
  * Check a message before any connection: URL scheme, id and body.  Sets a
- * permanent result and returns false when it cannot be sent.
+ * permanent (or, for webhook.url, unusable) result and returns false when it
+ * cannot be sent.
  */
 static bool
 wh_precheck(const wh_batch *b, kvp_message *msg, const char **url_out)
@@ -232,17 +246,17 @@ wh_precheck(const wh_batch *b, kvp_message *msg, const char **url_out)
 	const char *url = msg->recipient ? msg->recipient : b->cfg->wh_url;
 
 	if (url == NULL || url[0] == '\0') {
-		kvp_message_set_result(msg, KVP_SEND_PERMANENT, 0, "no webhook url (webhook.url is not set)");
+		kvp_message_set_result(msg, wh_url_failure(msg), 0, "no webhook url (webhook.url is not set)");
 		return false;
 	}
 	if (strncasecmp(url, "http://", 7) == 0) {
 		if (!b->cfg->wh_allow_insecure_http) {
-			kvp_message_set_result(msg, KVP_SEND_PERMANENT, 0,
+			kvp_message_set_result(msg, wh_url_failure(msg), 0,
 					       "http:// url refused: webhook.allow_insecure_http is off");
 			return false;
 		}
 	} else if (strncasecmp(url, "https://", 8) != 0) {
-		kvp_message_set_result(msg, KVP_SEND_PERMANENT, 0, "webhook url must start with https://");
+		kvp_message_set_result(msg, wh_url_failure(msg), 0, "webhook url must start with https://");
 		return false;
 	}
 	if (msg->id == NULL || msg->id[0] == '\0' || strlen(msg->id) > WH_MAX_ID_LEN
@@ -328,7 +342,7 @@ wh_xfer_start(wh_batch *b, wh_xfer *x, kvp_message *msg, const char *url)
 	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK
 	    || curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, protocols) != CURLE_OK
 	    || curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, protocols) != CURLE_OK) {
-		kvp_message_set_result(msg, KVP_SEND_PERMANENT, 0, "webhook url rejected by libcurl");
+		kvp_message_set_result(msg, wh_url_failure(msg), 0, "webhook url rejected by libcurl");
 		goto cleanup;
 	}
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
@@ -396,30 +410,24 @@ wh_xfer_finish(wh_batch *b, wh_xfer *x, CURLcode code)
 	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
 		/* the operator must fix the CA or the URL; not the receiver's refusal */
 		b->tls_verify_failures++;
-		kvp_message_set_result(msg, KVP_SEND_RETRY, 0, "tls certificate verification failed: %s", why);
+		if (code == CURLE_PEER_FAILED_VERIFICATION && kvp_tls_name_mismatch(why)) {
+			b->tls_name_failures++;
+			kvp_message_set_result(msg, KVP_SEND_RETRY, 0, "tls certificate verification failed: "
+					       "the certificate is for another host name: %s", why);
+		} else {
+			kvp_message_set_result(msg, KVP_SEND_RETRY, 0, "tls certificate verification failed: %s", why);
+		}
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
 		kvp_message_set_result(msg, KVP_SEND_RETRY, 0, "timed out (webhook.timeout %ld s): %s", b->timeout, why);
 		break;
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:
-		kvp_message_set_result(msg, KVP_SEND_PERMANENT, 0, "bad webhook url: %s", why);
+		kvp_message_set_result(msg, wh_url_failure(msg), 0, "bad webhook url: %s", why);
 		break;
 	default:
 		kvp_message_set_result(msg, KVP_SEND_RETRY, 0, "%s", why);
 		break;
-	}
-}
-
-/* A result's name as test-delivery prints it. */
-static const char *
-wh_result_name(enum kvp_send_result r)
-{
-	switch (r) {
-	case KVP_SEND_OK: return "ok";
-	case KVP_SEND_RETRY: return "retry";
-	case KVP_SEND_PERMANENT: return "failed";
-	default: return "pending";
 	}
 }
 
@@ -461,9 +469,9 @@ webhook_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
 	wh_xfer **free_slots = NULL;
 	CURLM *multi = NULL;
 	size_t conc, nfree = 0, next = 0, active = 0, i;
-	size_t nok = 0, nretry = 0, nperm = 0;
+	size_t nok = 0, nretry = 0, nperm = 0, nunusable = 0;
 	bool curl_inited = false;
-	int rc = -1, k;
+	int rc = -1, k, poll_ms;
 
 	memset(&b, 0, sizeof(b));
 	b.cfg = cfg;
@@ -518,6 +526,11 @@ webhook_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
 		msgs[i].retry_after = -1;
 	}
 
+	/* wake often enough for a ping every quarter watchdog interval, else every second */
+	poll_ms = (int) (notify_watchdog_usec() / 8000);
+	if (poll_ms <= 0 || poll_ms > 1000)
+		poll_ms = 1000;
+
 	/* like curl's 10-at-a-time.c: keep at most conc transfers running */
 	for (;;) {
 		int still = 0, left = 0;
@@ -558,11 +571,11 @@ webhook_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
 			wh_xfer_finish(&b, x, m->data.result);
 			if (x->msg->retry_after >= 0)
 				log_debug("webhook %s: %s, status %d, retry after %ld s%s%s", x->msg->id,
-					  wh_result_name(x->msg->result), x->msg->status, x->msg->retry_after,
+					  kvp_send_result_name(x->msg->result), x->msg->status, x->msg->retry_after,
 					  x->msg->error[0] ? ": " : "", x->msg->error);
 			else
 				log_debug("webhook %s: %s, status %d%s%s", x->msg->id,
-					  wh_result_name(x->msg->result), x->msg->status,
+					  kvp_send_result_name(x->msg->result), x->msg->status,
 					  x->msg->error[0] ? ": " : "", x->msg->error);
 			curl_multi_remove_handle(multi, x->easy);
 			wh_xfer_clear(x);
@@ -570,7 +583,8 @@ webhook_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
 			active--;
 		}
 		if (still > 0 && active > 0 && (next >= n || nfree == 0))
-			curl_multi_poll(multi, NULL, 0, 1000, NULL);
+			curl_multi_poll(multi, NULL, 0, poll_ms, NULL);
+		notify_watchdog_kick();     /* a batch can wait on slow receivers for minutes */
 	}
 	/* after a multi failure: whatever is still running or queued is retried later */
 	for (i = 0; i < conc; i++) {
@@ -584,6 +598,7 @@ webhook_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
 		switch (msgs[i].result) {
 		case KVP_SEND_OK: nok++; break;
 		case KVP_SEND_PERMANENT: nperm++; break;
+		case KVP_SEND_UNUSABLE: nunusable++; break;
 		case KVP_SEND_PENDING:
 			kvp_message_set_result(&msgs[i], KVP_SEND_RETRY, 0, "not attempted");
 			nretry++;
@@ -591,11 +606,17 @@ webhook_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
 		default: nretry++; break;
 		}
 	}
-	log_info("webhook batch of %zu: %zu delivered, %zu to retry, %zu failed permanently",
-		 n, nok, nretry, nperm);
+	log_info("webhook batch of %zu: %zu delivered, %zu to retry, %zu failed permanently%s",
+		 n, nok, nretry, nperm, nunusable > 0 ? ", the rest not sent: webhook.url cannot be used" : "");
 	if (b.tls_verify_failures > 0) {
 		log_warning("%zu webhook deliveries failed TLS certificate verification", b.tls_verify_failures);
-		log_hint("check webhook.ca_file and that the url's host name matches the receiver's certificate");
+		if (b.tls_name_failures == b.tls_verify_failures)
+			kvp_tls_name_mismatch_hint("webhook.url");
+		else if (b.tls_name_failures > 0)
+			log_hint("check webhook.ca_file, and the host in webhook.url: %zu of them are for "
+				 "a certificate issued to another host name", b.tls_name_failures);
+		else
+			log_hint("check webhook.ca_file: it must hold the CA that signed the receiver's certificate");
 	}
 	rc = 0;
 

@@ -11,7 +11,8 @@
 #include "metrics.h"
 
 static const char *const flag_names[3] = {"NOT_INFORMED", "NOT_ASSESSED", "AEV_MISSING"};
-static const char *const state_names[3] = {"pending", "sent", "dead"};
+/* The states as "kvpscan outbox" and "kvpscan status" name them. */
+static const char *const state_names[METRICS_N_STATES] = {"pending", "failed", "sending", "sent", "dead"};
 
 static void
 header(strbuf *sb, const char *name, const char *help)
@@ -21,7 +22,7 @@ header(strbuf *sb, const char *name, const char *help)
 
 char *
 metrics_format(const struct runner_result *r, const long long flags[3], long long flagged,
-	       const long long deliveries[3])
+	       const long long deliveries[METRICS_N_STATES], long long channel_faults)
 {
 	strbuf sb;
 	int i;
@@ -44,9 +45,14 @@ metrics_format(const struct runner_result *r, const long long flags[3], long lon
 		sb_printf(&sb, "kvpscan_flagged %lld\n", flagged);
 	}
 	if (deliveries[0] >= 0) {
-		header(&sb, "kvpscan_deliveries", "Deliveries in the outbox by state (pending includes sending).");
-		for (i = 0; i < 3; i++)
+		header(&sb, "kvpscan_deliveries", "Deliveries in the outbox by state (pending: not tried yet, "
+		       "failed: waiting for a retry, sending: held by a sender).");
+		for (i = 0; i < METRICS_N_STATES; i++)
 			sb_printf(&sb, "kvpscan_deliveries{state=\"%s\"} %lld\n", state_names[i], deliveries[i]);
+	}
+	if (channel_faults >= 0) {
+		header(&sb, "kvpscan_channel_faults", "Channels with deliveries to send that cannot send at all.");
+		sb_printf(&sb, "kvpscan_channel_faults %lld\n", channel_faults);
 	}
 	return sb_steal(&sb);
 }
@@ -64,7 +70,8 @@ value(const PGresult *res, int col)
 int
 metrics_write(PGconn *conn, const kvp_config *cfg, const struct runner_result *r)
 {
-	long long flags[3] = {-1, -1, -1}, flagged = -1, deliveries[3] = {-1, -1, -1};
+	long long flags[3] = {-1, -1, -1}, flagged = -1, faults = -1;
+	long long deliveries[METRICS_N_STATES] = {-1, -1, -1, -1, -1};
 	PGresult *res = NULL;
 	char *sql = NULL, *text = NULL, run_s[24];
 	const char *p[1] = {run_s};
@@ -88,15 +95,22 @@ metrics_write(PGconn *conn, const kvp_config *cfg, const struct runner_result *r
 			free(sql);
 			sql = NULL;
 		}
-		sql = db_expand(conn, cfg, "SELECT count(*) FILTER (WHERE state IN ('pending', 'sending')),"
-				" count(*) FILTER (WHERE state = 'sent'), count(*) FILTER (WHERE state = 'dead')"
+		sql = db_expand(conn, cfg, "SELECT count(*) FILTER (WHERE state = 'pending' AND attempts = 0),"
+				" count(*) FILTER (WHERE state = 'pending' AND attempts > 0),"
+				" count(*) FILTER (WHERE state = 'sending'),"
+				" count(*) FILTER (WHERE state = 'sent'), count(*) FILTER (WHERE state = 'dead'),"
+				" (SELECT count(*) FROM @state@.channel_fault f WHERE EXISTS ("
+				"    SELECT 1 FROM @state@.delivery d"
+				"     WHERE d.channel = f.channel AND d.state IN ('pending', 'sending')))"
 				" FROM @state@.delivery");
 		res = db_exec(conn, "counting deliveries", sql, 0, NULL);
-		if (res != NULL)
-			for (i = 0; i < 3; i++)
+		if (res != NULL) {
+			for (i = 0; i < METRICS_N_STATES; i++)
 				deliveries[i] = value(res, i);
+			faults = value(res, METRICS_N_STATES);
+		}
 	}
-	text = metrics_format(r, flags, flagged, deliveries);
+	text = metrics_format(r, flags, flagged, deliveries, faults);
 	if (write_file_atomic(cfg->dmn_metrics_file, text, strlen(text), 0644) < 0) {
 		log_error("could not write metrics file \"%s\": %s", cfg->dmn_metrics_file, strerror(errno));
 		goto cleanup;

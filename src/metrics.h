@@ -14,8 +14,15 @@
  */
 int metrics_write(PGconn *conn, const kvp_config *cfg, const struct runner_result *r);
 
-/* The textfile's text for r and the counts given (-1: unknown, left out); caller frees. */
+/* Deliveries by state: pending, failed, sending, sent, dead. */
+#define METRICS_N_STATES 5
+
+/*
+ * The textfile's text for r and the counts given (-1: unknown, left out),
+ * channel_faults the channels that cannot send with deliveries waiting;
+ * caller frees.
+ */
 char *metrics_format(const struct runner_result *r, const long long flags[3], long long flagged,
-		     const long long deliveries[3]);
+		     const long long deliveries[METRICS_N_STATES], long long channel_faults);
 
 #endif

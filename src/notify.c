@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "notify.h"
@@ -70,4 +71,25 @@ notify_watchdog_usec(void)
 	if (pid != NULL && (parse_int64(pid, 1, INT32_MAX, &p) < 0 || p != (int64_t) getpid()))
 		return 0;
 	return (uint64_t) v;
+}
+
+void
+notify_watchdog_kick(void)
+{
+	static bool sent_once;
+	static struct timespec last;
+	struct timespec now;
+	uint64_t usec = notify_watchdog_usec();
+	double since;
+
+	if (usec == 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	since = (double) (now.tv_sec - last.tv_sec) + (double) (now.tv_nsec - last.tv_nsec) / 1e9;
+	if (sent_once && since * 4e6 < (double) usec)
+		return;
+	if (notify_send("WATCHDOG=1") == 1) {
+		sent_once = true;
+		last = now;
+	}
 }

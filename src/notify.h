@@ -21,4 +21,13 @@ int notify_sendf(const char *fmt, ...) KVP_PRINTF(1, 2);
  */
 uint64_t notify_watchdog_usec(void);
 
+/*
+ * Send WATCHDOG=1 when systemd asks for keep-alives and a quarter of the
+ * interval has passed since this function last sent one (the first call
+ * sends).  For long work between the daemon's own pings: delivery rounds
+ * call it between batches and while waiting for webhook answers.  Cheap
+ * when there is no watchdog.
+ */
+void notify_watchdog_kick(void);
+
 #endif

@@ -14,22 +14,58 @@
 #include "deliver_spool.h"
 #include "deliver_webhook.h"
 #include "log.h"
+#include "notify.h"
 #include "outbox.h"
 
 /*
+ * The sender key: a session advisory lock (this key, the sender's backend
+ * pid) that a sender holds from before its claim until its results are
+ * recorded.  The claim writes the pid into claimed_by; a later sender that
+ * finds no such lock in pg_locks knows the claiming session is gone (its
+ * process died, and the server ended the session) and takes the rows over
+ * at once.  $1 is the state schema, so two installations never meet.
+ */
+#define SENDER_KEY "(hashtext('kvpscan.sender:' || $1::text) & 2147483647)"
+
+static const char lock_sql[] = "SELECT pg_advisory_lock(" SENDER_KEY ", pg_backend_pid())";
+static const char unlock_sql[] = "SELECT pg_advisory_unlock(" SENDER_KEY ", pg_backend_pid())";
+
+/*
  * Take due rows under FOR UPDATE SKIP LOCKED, so two senders never send
- * the same row at once.  A row still "sending" after its lease belongs to
- * a sender that died between sending and recording: its open attempt is
- * recorded as lost and the row is sent again with the same id.
+ * the same row at once.  A row still "sending" belongs to a sender that
+ * died between claiming and recording when its sender lock is gone (taken
+ * over at once) or, for a sender that hangs, after its lease: its open
+ * attempt is recorded as lost and the row is sent again with the same id.
+ * The lease covers what the claimed channels can take: $3 seconds, plus $4
+ * per email (one connection, one message after the other), $5 per round of
+ * $6 parallel webhook requests, $7 per spool file.  Channels in $8 are
+ * left alone (they cannot send in this round).
  */
 static const char claim_sql[] =
 	"WITH due AS ("
-	"  SELECT delivery_id, state AS old_state FROM @state@.delivery"
-	"  WHERE (state = 'pending' AND next_attempt_at <= now())"
-	"     OR (state = 'sending' AND lease_until < now())"
-	"  ORDER BY next_attempt_at, delivery_id"
-	"  LIMIT $1::int"
-	"  FOR UPDATE SKIP LOCKED"
+	"  SELECT d.delivery_id, d.channel, d.state AS old_state,"
+	"         d.state = 'sending' AND d.lease_until >= now() AS early"
+	"    FROM @state@.delivery d"
+	"   WHERE NOT (d.channel = ANY ($8::text[]))"
+	"     AND ((d.state = 'pending' AND d.next_attempt_at <= now())"
+	"      OR (d.state = 'sending' AND (d.lease_until < now()"
+	"          OR (d.claimed_by IS NOT NULL AND NOT EXISTS ("
+	"              SELECT 1 FROM pg_catalog.pg_locks l"
+	"               WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+	"                 AND l.database = (SELECT oid FROM pg_catalog.pg_database"
+	"                                    WHERE datname = current_database())"
+	"                 AND l.classid = " SENDER_KEY "::oid"
+	"                 AND l.objid = d.claimed_by::oid)))))"
+	"   ORDER BY d.next_attempt_at, d.delivery_id"
+	"   LIMIT $2::int"
+	"   FOR UPDATE SKIP LOCKED"
+	"), lease AS ("
+	"  SELECT least(86400, $3::double precision"
+	"         + count(*) FILTER (WHERE channel = 'email') * $4::double precision"
+	"         + ceil(count(*) FILTER (WHERE channel = 'webhook') / $6::double precision)"
+	"           * $5::double precision"
+	"         + count(*) FILTER (WHERE channel = 'spool') * $7::double precision) AS secs"
+	"    FROM due"
 	"), lost AS ("
 	"  UPDATE @state@.delivery_attempt a"
 	"     SET result = 'lost', finished_at = now(),"
@@ -40,8 +76,8 @@ static const char claim_sql[] =
 	"  RETURNING a.delivery_id"
 	"), upd AS ("
 	"  UPDATE @state@.delivery d"
-	"     SET state = 'sending', attempts = d.attempts + 1,"
-	"         lease_until = now() + make_interval(secs => $2::double precision)"
+	"     SET state = 'sending', attempts = d.attempts + 1, claimed_by = pg_backend_pid(),"
+	"         lease_until = now() + make_interval(secs => (SELECT secs FROM lease))"
 	"    FROM due WHERE d.delivery_id = due.delivery_id"
 	"  RETURNING d.delivery_id, d.channel, d.recipient, d.subject, d.text_body,"
 	"            d.html_body, d.json_body, d.attempts"
@@ -55,29 +91,56 @@ static const char claim_sql[] =
 	")"
 	"SELECT upd.delivery_id, upd.channel, upd.recipient, upd.subject, upd.text_body,"
 	"       upd.html_body, upd.json_body, upd.attempts, att.attempt_no,"
-	"       (SELECT count(*) FROM lost WHERE lost.delivery_id = upd.delivery_id)"
+	"       (SELECT count(*) FROM lost WHERE lost.delivery_id = upd.delivery_id),"
+	"       (SELECT due.early FROM due WHERE due.delivery_id = upd.delivery_id)"
 	"  FROM upd JOIN att USING (delivery_id)"
 	" ORDER BY upd.channel, upd.delivery_id";
 
 enum { C_ID = 0, C_CHANNEL, C_RECIPIENT, C_SUBJECT, C_TEXT, C_HTML, C_JSON,
-       C_ATTEMPTS, C_ATTEMPT_NO, C_LOST };
+       C_ATTEMPTS, C_ATTEMPT_NO, C_LOST, C_EARLY };
 
-/* Record one result, only if the row is still ours (same claim). */
+/*
+ * Record one result, only if the row is still ours (same claim).  $9 is
+ * where the attempt went: for the webhook the url in force, which also
+ * becomes the row's recipient.
+ */
 static const char record_sql[] =
 	"WITH d AS ("
 	"  UPDATE @state@.delivery"
-	"     SET state = $3, lease_until = NULL,"
+	"     SET state = $3, lease_until = NULL, claimed_by = NULL,"
 	"         next_attempt_at = CASE WHEN $3 = 'pending'"
 	"             THEN now() + make_interval(secs => $4::double precision)"
 	"             ELSE next_attempt_at END,"
 	"         sent_at = CASE WHEN $3 = 'sent' THEN now() ELSE sent_at END,"
+	"         recipient = CASE WHEN channel = 'webhook' THEN $9 ELSE recipient END,"
 	"         last_status = $5::int, last_error = $6"
 	"   WHERE delivery_id = $1 AND state = 'sending' AND attempts = $2::int"
 	"  RETURNING delivery_id"
 	")"
 	"UPDATE @state@.delivery_attempt a"
-	"   SET finished_at = now(), result = $7, status = $5::int, error = $6"
+	"   SET finished_at = now(), result = $7, status = $5::int, error = $6, recipient = $9"
 	"  FROM d WHERE a.delivery_id = d.delivery_id AND a.attempt_no = $8::int";
+
+/* A channel that could not send at all; removed once it sends again. */
+static const char fault_set_sql[] =
+	"INSERT INTO @state@.channel_fault (channel, error) VALUES ($1, $2)"
+	" ON CONFLICT (channel) DO UPDATE SET error = EXCLUDED.error, last_seen = now()";
+static const char fault_clear_sql[] = "DELETE FROM @state@.channel_fault WHERE channel = $1";
+
+/* The channels by bit, for the set of channels that cannot send in a round. */
+static const char *const channel_names[] = {"webhook", "email", "spool"};
+#define N_CHANNELS 3
+
+static int
+channel_bit(const char *channel)
+{
+	int i;
+
+	for (i = 0; i < N_CHANNELS; i++)
+		if (strcmp(channel, channel_names[i]) == 0)
+			return 1 << i;
+	return 0;
+}
 
 static unsigned long long rng_state;
 
@@ -105,22 +168,24 @@ outbox_backoff(const kvp_config *cfg, int attempts, long retry_after, double u)
 	if (base > cfg->del_backoff_max)
 		base = cfg->del_backoff_max;
 	delay = base * (0.8 + 0.4 * u);
-	if (retry_after >= 0 && delay < (double) retry_after)
-		delay = (double) retry_after;
+	if (retry_after >= 0) {
+		/* a receiver's Retry-After is honoured up to backoff_max, the longest wait */
+		double asked = (double) retry_after;
+
+		if (asked > cfg->del_backoff_max)
+			asked = cfg->del_backoff_max;
+		if (delay < asked)
+			delay = asked;
+	}
 	return delay;
 }
 
-/* Seconds a claim stays ours: generous for the slowest channel over n messages. */
-static long
-lease_seconds(const kvp_config *cfg, size_t n)
-{
-	long per = cfg->wh_timeout > cfg->mail_timeout ? cfg->wh_timeout : cfg->mail_timeout;
-	long lease = 120 + (long) n * (per > 0 ? per : 60);
-
-	return lease > 86400 ? 86400 : lease;
-}
-
-/* Send msgs[0..n) of one channel; results still pending afterwards become retries. */
+/*
+ * Send msgs[0..n) of one channel; results still pending afterwards become
+ * retries.  A setup error of the channel (it returned -1: no secret, an
+ * invalid email.from, a missing spool directory) means it cannot send at
+ * all: every message it left without a result is marked unusable.
+ */
 static void
 send_channel(const kvp_config *cfg, const char *channel, kvp_message *msgs, size_t n)
 {
@@ -138,10 +203,13 @@ send_channel(const kvp_config *cfg, const char *channel, kvp_message *msgs, size
 			kvp_message_set_result(&msgs[i], KVP_SEND_PERMANENT, 0, "unknown channel");
 		return;
 	}
-	for (i = 0; i < n; i++)
-		if (msgs[i].result == KVP_SEND_PENDING)
-			kvp_message_set_result(&msgs[i], KVP_SEND_RETRY, 0, "%s",
-					       rc < 0 ? "channel setup failed" : "no result from the channel");
+	for (i = 0; i < n; i++) {
+		if (rc < 0 && msgs[i].result != KVP_SEND_OK && msgs[i].result != KVP_SEND_PERMANENT)
+			kvp_message_set_result(&msgs[i], KVP_SEND_UNUSABLE, 0, "the %s channel could not be "
+					       "set up (see the error logged by the sender)", channel);
+		else if (msgs[i].result == KVP_SEND_PENDING)
+			kvp_message_set_result(&msgs[i], KVP_SEND_RETRY, 0, "no result from the channel");
+	}
 }
 
 static const char *
@@ -152,32 +220,82 @@ nonempty(const PGresult *res, int row, int col)
 	return PQgetvalue(res, row, col);
 }
 
-int
-outbox_send_due(PGconn *conn, const kvp_config *cfg, int limit, struct outbox_counts *out)
+/* Take (true) or release the sender lock of this session; 0, or -1 logged. */
+static int
+sender_lock(PGconn *conn, const kvp_config *cfg, bool take)
 {
-	char *claim = NULL, *record = NULL;
+	const char *p[1] = {cfg->db_state_schema};
+
+	if (!take && PQstatus(conn) != CONNECTION_OK)
+		return 0;       /* a session lock goes with its session */
+	return db_command(conn, take ? "taking the sender lock" : "releasing the sender lock",
+			  take ? lock_sql : unlock_sql, 1, p);
+}
+
+/* "{webhook,spool}": the channels in mask, as a text[] literal. */
+static void
+channel_array(int mask, char *buf, size_t size)
+{
+	size_t len;
+	int i;
+
+	snprintf(buf, size, "{");
+	for (i = 0; i < N_CHANNELS; i++) {
+		if (!(mask & (1 << i)))
+			continue;
+		len = strlen(buf);
+		snprintf(buf + len, size - len, "%s%s", len > 1 ? "," : "", channel_names[i]);
+	}
+	len = strlen(buf);
+	snprintf(buf + len, size - len, "}");
+}
+
+/* One batch, leaving the channels in skip_mask alone; see outbox_send_due(). */
+static int
+send_due(PGconn *conn, const kvp_config *cfg, int limit, int skip_mask, struct outbox_counts *out)
+{
+	char *claim = NULL, *record = NULL, *fault_set = NULL, *fault_clear = NULL;
 	PGresult *res = NULL;
 	kvp_message *msgs = NULL;
-	char limit_s[24], lease_s[24];
-	const char *params[2];
-	int rc = -1, n = 0, i, start;
-	bool in_tx = false;
+	const char **sent_to = NULL;
+	char limit_s[24], base_s[24], mail_s[24], wh_s[24], conc_s[24], skip_s[64];
+	const char *params[8];
+	int rc = -1, n = 0, i, start, ok_mask = 0;
+	bool in_tx = false, locked = false;
 
 	memset(out, 0, sizeof(*out));
 	if (limit <= 0)
 		return 0;
 	claim = db_expand(conn, cfg, claim_sql);
 	record = db_expand(conn, cfg, record_sql);
+	fault_set = db_expand(conn, cfg, fault_set_sql);
+	fault_clear = db_expand(conn, cfg, fault_clear_sql);
 	snprintf(limit_s, sizeof(limit_s), "%d", limit);
-	snprintf(lease_s, sizeof(lease_s), "%ld", lease_seconds(cfg, (size_t) limit));
-	params[0] = limit_s;
-	params[1] = lease_s;
+	snprintf(base_s, sizeof(base_s), "%d", 60);
+	snprintf(mail_s, sizeof(mail_s), "%d", cfg->mail_timeout > 0 ? cfg->mail_timeout : 60);
+	snprintf(wh_s, sizeof(wh_s), "%d", (cfg->wh_timeout > 0 ? cfg->wh_timeout : 30)
+		 + (cfg->wh_connect_timeout > 0 ? cfg->wh_connect_timeout : 10));
+	snprintf(conc_s, sizeof(conc_s), "%d", cfg->del_concurrency > 0 ? cfg->del_concurrency : 4);
+	channel_array(skip_mask, skip_s, sizeof(skip_s));
+	params[0] = cfg->db_state_schema;
+	params[1] = limit_s;
+	params[2] = base_s;
+	params[3] = mail_s;
+	params[4] = wh_s;
+	params[5] = conc_s;
+	params[6] = "1";        /* a spool file: an atomic write and an fsync */
+	params[7] = skip_s;
+
+	/* 0. the sender lock, held until the results are recorded */
+	if (sender_lock(conn, cfg, true) < 0)
+		goto cleanup;
+	locked = true;
 
 	/* 1. claim, in a short transaction of its own */
 	if (db_begin(conn) < 0)
 		goto cleanup;
 	in_tx = true;
-	res = db_exec(conn, "claim due deliveries", claim, 2, params);
+	res = db_exec(conn, "claim due deliveries", claim, 8, params);
 	if (res == NULL)
 		goto cleanup;
 	if (db_commit(conn) < 0)
@@ -189,16 +307,27 @@ outbox_send_due(PGconn *conn, const kvp_config *cfg, int limit, struct outbox_co
 		rc = 0;
 		goto cleanup;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		out->lost += (int) strtol(PQgetvalue(res, i, C_LOST), NULL, 10);
+		if (strcmp(PQgetvalue(res, i, C_EARLY), "t") == 0)
+			out->taken_over++;
+	}
+	if (out->taken_over > 0)
+		log_warning("%d deliveries claimed by a sender that is gone were taken over before their lease ended",
+			    out->taken_over);
 
 	/* 2. send, outside any transaction, one channel at a time */
 	msgs = xcalloc((size_t) n, sizeof(*msgs));
+	sent_to = xcalloc((size_t) n, sizeof(*sent_to));
 	for (i = 0; i < n; i++) {
+		bool webhook = strcmp(PQgetvalue(res, i, C_CHANNEL), "webhook") == 0;
+
 		msgs[i].id = PQgetvalue(res, i, C_ID);
-		msgs[i].recipient = nonempty(res, i, C_RECIPIENT);
+		/* the webhook goes to the url in force now, not the one of the queue time */
+		msgs[i].recipient = webhook ? NULL : nonempty(res, i, C_RECIPIENT);
 		if (msgs[i].recipient && msgs[i].recipient[0] == '\0')
 			msgs[i].recipient = NULL;
+		sent_to[i] = webhook ? (cfg->wh_url[0] ? cfg->wh_url : NULL) : msgs[i].recipient;
 		msgs[i].subject = nonempty(res, i, C_SUBJECT);
 		msgs[i].text_body = nonempty(res, i, C_TEXT);
 		msgs[i].html_body = nonempty(res, i, C_HTML);
@@ -213,6 +342,7 @@ outbox_send_due(PGconn *conn, const kvp_config *cfg, int limit, struct outbox_co
 		while (end < n && strcmp(PQgetvalue(res, end, C_CHANNEL), channel) == 0)
 			end++;
 		send_channel(cfg, channel, msgs + start, (size_t) (end - start));
+		notify_watchdog_kick();
 		start = end;
 	}
 
@@ -222,17 +352,20 @@ outbox_send_due(PGconn *conn, const kvp_config *cfg, int limit, struct outbox_co
 	in_tx = true;
 	for (i = 0; i < n; i++) {
 		kvp_message *m = &msgs[i];
+		const char *channel = PQgetvalue(res, i, C_CHANNEL);
 		int attempts = (int) strtol(PQgetvalue(res, i, C_ATTEMPTS), NULL, 10);
 		const char *state, *result;
 		char delay_s[32] = "0", status_s[16];
-		const char *rp[8];
+		const char *rp[9];
 		PGresult *r;
 
 		if (m->result == KVP_SEND_OK) {
 			state = "sent";
 			result = "ok";
 			out->sent++;
-		} else if (m->result == KVP_SEND_RETRY && attempts < cfg->del_max_attempts) {
+			ok_mask |= channel_bit(channel);
+		} else if ((m->result == KVP_SEND_RETRY || m->result == KVP_SEND_UNUSABLE)
+			   && attempts < cfg->del_max_attempts) {
 			state = "pending";
 			result = "retry";
 			snprintf(delay_s, sizeof(delay_s), "%.3f",
@@ -240,8 +373,24 @@ outbox_send_due(PGconn *conn, const kvp_config *cfg, int limit, struct outbox_co
 			out->retried++;
 		} else {
 			state = "dead";
-			result = m->result == KVP_SEND_RETRY ? "retry" : "permanent";
+			result = m->result == KVP_SEND_PERMANENT ? "permanent" : "retry";
 			out->dead++;
+		}
+		if (m->result == KVP_SEND_UNUSABLE) {
+			const char *fp[2] = {channel, m->error};
+
+			out->unusable++;
+			if (!(out->unusable_mask & channel_bit(channel))) {
+				out->unusable_mask |= channel_bit(channel);
+				log_error("the %s channel cannot send at all: %s", channel, m->error);
+				log_detail("its deliveries are kept and retried later; this round sends no more of them");
+				log_hint("fix the configuration the error names; \"kvpscan status\" reports the "
+					 "channel until it sends again");
+				r = db_exec(conn, "record a channel fault", fault_set, 2, fp);
+				if (r == NULL)
+					goto cleanup;
+				PQclear(r);
+			}
 		}
 		snprintf(status_s, sizeof(status_s), "%d", m->status);
 		rp[0] = m->id;
@@ -252,11 +401,25 @@ outbox_send_due(PGconn *conn, const kvp_config *cfg, int limit, struct outbox_co
 		rp[5] = m->result == KVP_SEND_OK || m->error[0] == '\0' ? NULL : m->error;
 		rp[6] = result;
 		rp[7] = PQgetvalue(res, i, C_ATTEMPT_NO);
-		r = db_exec(conn, "record a delivery result", record, 8, rp);
+		rp[8] = sent_to[i];
+		r = db_exec(conn, "record a delivery result", record, 9, rp);
 		if (r == NULL)
 			goto cleanup;
 		if (strcmp(PQcmdTuples(r), "0") == 0)
 			log_debug("a delivery was claimed again by another sender before its result was recorded");
+		PQclear(r);
+	}
+	for (i = 0; i < N_CHANNELS; i++) {
+		const char *fp[1] = {channel_names[i]};
+		PGresult *r;
+
+		if (!(ok_mask & (1 << i)) || (out->unusable_mask & (1 << i)))
+			continue;
+		r = db_exec(conn, "clear a channel fault", fault_clear, 1, fp);
+		if (r == NULL)
+			goto cleanup;
+		if (strcmp(PQcmdTuples(r), "0") != 0)
+			log_info("the %s channel sends again", channel_names[i]);
 		PQclear(r);
 	}
 	if (db_commit(conn) < 0)
@@ -271,13 +434,24 @@ outbox_send_due(PGconn *conn, const kvp_config *cfg, int limit, struct outbox_co
 cleanup:
 	if (in_tx)
 		db_rollback(conn);
+	if (locked)
+		(void) sender_lock(conn, cfg, false);
 	if (rc < 0 && n > 0)
-		log_hint("the claimed deliveries are sent again when their lease expires");
+		log_hint("the claimed deliveries are sent again by the next sender (this session no longer holds them)");
 	free(msgs);
+	free(sent_to);
 	PQclear(res);
 	free(claim);
 	free(record);
+	free(fault_set);
+	free(fault_clear);
 	return rc;
+}
+
+int
+outbox_send_due(PGconn *conn, const kvp_config *cfg, int limit, struct outbox_counts *out)
+{
+	return send_due(conn, cfg, limit, 0, out);
 }
 
 #define OUTBOX_BATCH 100
@@ -293,9 +467,10 @@ outbox_deliver_all(PGconn *conn, const kvp_config *cfg, long limit,
 	for (batches = 0; batches < OUTBOX_MAX_BATCHES && limit > 0; batches++) {
 		int want = limit < OUTBOX_BATCH ? (int) limit : OUTBOX_BATCH;
 
+		notify_watchdog_kick();
 		if (stop != NULL && *stop)
 			break;
-		if (outbox_send_due(conn, cfg, want, &c) < 0) {
+		if (send_due(conn, cfg, want, total->unusable_mask, &c) < 0) {
 			rc = -1;
 			break;
 		}
@@ -307,7 +482,13 @@ outbox_deliver_all(PGconn *conn, const kvp_config *cfg, long limit,
 		total->retried += c.retried;
 		total->dead += c.dead;
 		total->lost += c.lost;
+		total->taken_over += c.taken_over;
+		total->unusable += c.unusable;
+		total->unusable_mask |= c.unusable_mask;
 	}
 	email_channel_close();
+	notify_watchdog_kick();
+	if (total->unusable > 0)
+		rc = -1;
 	return rc;
 }

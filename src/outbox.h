@@ -13,22 +13,30 @@ struct outbox_counts {
 	int retried;    /* temporary failure: pending again, later */
 	int dead;       /* refused for good or out of attempts: now dead */
 	int lost;       /* earlier attempts found abandoned by a crashed sender */
+	int taken_over; /* claimed rows of a sender that is gone, taken before their lease ended */
+	int unusable;   /* messages of a channel that cannot send at all: pending again, later */
+	int unusable_mask; /* those channels: 1 webhook, 2 email, 4 spool */
 };
 
 /*
- * Claim up to limit due deliveries (pending and due, or sending with an
- * expired lease) in a short transaction, send them through their channel
- * with the delivery id as message id, and record every result in a second
+ * Holding the sender lock (an advisory lock of this session), claim up to
+ * limit due deliveries (pending and due; sending with an expired lease or
+ * claimed by a sender whose session is gone) in a short transaction, send
+ * them through their channel with the delivery id as message id (the
+ * webhook to the webhook.url of cfg), and record every result in a second
  * transaction.  Fills *out (zeroed first).  0 on success, -1 with the error
- * logged (claimed messages are then retried after their lease).
+ * logged (the claimed messages are then taken over by the next sender).
  */
 int outbox_send_due(PGconn *conn, const kvp_config *cfg, int limit, struct outbox_counts *out);
 
 /*
  * Send everything due, batch after batch, until nothing is due, at most
- * `limit` deliveries, or *stop (may be NULL) becomes true.  Adds to *total
- * (not zeroed).  Closes the channel's kept connection at the end.  0, or -1
- * with the error logged.
+ * `limit` deliveries, or *stop (may be NULL) becomes true.  A channel that
+ * cannot send at all is left alone for the rest of the round.  Adds to
+ * *total (not zeroed; total->unusable_mask is read as the channels to skip).
+ * Pings the systemd watchdog between batches.  Closes the channel's kept
+ * connection at the end.  0; -1 with the error logged on a database error or
+ * when a channel could not send at all (total->unusable > 0).
  */
 int outbox_deliver_all(PGconn *conn, const kvp_config *cfg, long limit,
 		       volatile sig_atomic_t *stop, struct outbox_counts *total);
@@ -36,7 +44,8 @@ int outbox_deliver_all(PGconn *conn, const kvp_config *cfg, long limit,
 /*
  * The delay in seconds before attempt number attempts+1:
  * min(backoff_max, backoff_initial * 2^(attempts-1)) scaled by a jitter of
- * 0.8 + 0.4 * u (u in [0,1)), and at least retry_after when that is >= 0.
+ * 0.8 + 0.4 * u (u in [0,1)), and at least retry_after when that is >= 0,
+ * which counts up to backoff_max only (a receiver cannot ask for more).
  */
 double outbox_backoff(const kvp_config *cfg, int attempts, long retry_after, double u);
 

@@ -14,7 +14,7 @@
 struct runner_result {
 	bool locked_out;        /* another process holds the run lock: nothing done */
 	bool scan_ok;           /* the scan stored a run (or found it already stored) */
-	bool deliver_ok;        /* no database error while delivering */
+	bool deliver_ok;        /* no database error while delivering, every channel could send */
 	bool db_lost;           /* the connection broke: the caller should reconnect */
 	char as_of[11];
 	time_t started;

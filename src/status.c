@@ -19,13 +19,15 @@ status_usage(FILE *out)
 	fprintf(out,
 		"Usage: kvpscan status [--format table|json]\n\n"
 		"Show the last runs (as-of date, start, duration, outcome, counts), the\n"
-		"deliveries pending, failed (pending after a failed attempt) and dead, the\n"
-		"next scheduled scan and the schema version against the program's.\n\n"
+		"deliveries by state as \"kvpscan outbox\" names them (pending: not tried\n"
+		"yet; failed: waiting for a retry; sending: held by a sender's lease; dead;\n"
+		"sent), who holds the leases, channels that cannot send at all, the next\n"
+		"scheduled scan and the schema version against the program's.\n\n"
 		"Options:\n"
 		"  --format F   table (default) or json\n\n"
-		"Exit status 0; 1 when the last run failed, a delivery is dead, the schema\n"
-		"is not at the program's version or the database cannot be reached (for\n"
-		"monitoring).\n");
+		"Exit status 0; 1 when the last run failed, a delivery is dead, a channel\n"
+		"with deliveries to send cannot send at all, the schema is not at the\n"
+		"program's version or the database cannot be reached (for monitoring).\n");
 }
 
 /* Columns of the runs query. */
@@ -42,17 +44,50 @@ static const char runs_sql[] =
 	" status, candidates, flagged, items_new, items_open, items_resolved"
 	" FROM @state@.run ORDER BY run_id DESC LIMIT 5";
 
+/* The states as "kvpscan outbox" shows them: failed is pending after a failed attempt. */
+#define N_DEL 5
+enum { D_PENDING, D_FAILED, D_SENDING, D_DEAD, D_SENT };
 static const char deliveries_sql[] =
-	"SELECT count(*) FILTER (WHERE state IN ('pending', 'sending')),"
-	" count(*) FILTER (WHERE state IN ('pending', 'sending') AND attempts > 0),"
+	"SELECT count(*) FILTER (WHERE state = 'pending' AND attempts = 0),"
+	" count(*) FILTER (WHERE state = 'pending' AND attempts > 0),"
+	" count(*) FILTER (WHERE state = 'sending'),"
 	" count(*) FILTER (WHERE state = 'dead'), count(*) FILTER (WHERE state = 'sent')"
 	" FROM @state@.delivery";
+
+/*
+ * Deliveries held by a sender's lease, per sender: its backend pid (NULL
+ * for a claim of a version before 8), how many, until when, seconds left,
+ * and whether the sender still holds its sender lock (see outbox.c).
+ */
+static const char leases_sql[] =
+	"SELECT coalesce(d.claimed_by::text, ''), count(*),"
+	" to_char(max(d.lease_until), 'YYYY-MM-DD HH24:MI:SS TZ'),"
+	" greatest(0, ceil(extract(epoch FROM max(d.lease_until) - now())))::bigint,"
+	" d.claimed_by IS NOT NULL AND EXISTS ("
+	"   SELECT 1 FROM pg_catalog.pg_locks l"
+	"    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+	"      AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())"
+	"      AND l.classid = (hashtext('kvpscan.sender:' || $1::text) & 2147483647)::oid"
+	"      AND l.objid = d.claimed_by::oid)"
+	" FROM @state@.delivery d WHERE d.state = 'sending'"
+	" GROUP BY d.claimed_by ORDER BY 3";
+enum { L_PID, L_COUNT, L_UNTIL, L_LEFT, L_ALIVE };
+
+/* Channels that could not send at all on their last try, with what still waits for them. */
+static const char faults_sql[] =
+	"SELECT f.channel, f.error, to_char(f.since, 'YYYY-MM-DD HH24:MI:SS TZ'),"
+	" to_char(f.last_seen, 'YYYY-MM-DD HH24:MI:SS TZ'),"
+	" (SELECT count(*) FROM @state@.delivery d"
+	"   WHERE d.channel = f.channel AND d.state IN ('pending', 'sending'))"
+	" FROM @state@.channel_fault f ORDER BY 1";
+enum { F_CHANNEL, F_ERROR, F_SINCE, F_LAST, F_WAITING };
 
 static PGresult *
 state_exec(PGconn *conn, const kvp_config *cfg, const char *what, const char *tmpl)
 {
+	const char *p[1] = {cfg->db_state_schema};
 	char *sql = db_expand(conn, cfg, tmpl);
-	PGresult *res = db_exec(conn, what, sql, 0, NULL);
+	PGresult *res = db_exec(conn, what, sql, strstr(tmpl, "$1") ? 1 : 0, p);
 
 	free(sql);
 	return res;
@@ -73,10 +108,11 @@ cmd_status(int argc, char **argv, kvp_ctx *ctx)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
-	static const char *const del_names[4] = {"pending", "failed", "dead", "sent"};
+	static const char *const del_names[N_DEL] = {"pending", "failed", "sending", "dead", "sent"};
 	bool json = false, last_failed = false;
 	PGconn *conn = NULL;
-	PGresult *runs = NULL, *dels = NULL;
+	PGresult *runs = NULL, *dels = NULL, *leases = NULL, *faults = NULL;
+	long long faulty = 0, gone = 0;
 	kvp_schedule sched;
 	char next[64] = "";
 	int c, i, j, version = 0, latest = migrate_latest_version(), rc = KVP_EXIT_FAILURE;
@@ -120,12 +156,21 @@ cmd_status(int argc, char **argv, kvp_ctx *ctx)
 		goto cleanup;
 	if (version >= 3 && (dels = state_exec(conn, &ctx->cfg, "counting deliveries", deliveries_sql)) == NULL)
 		goto cleanup;
+	if (version >= 8 && ((leases = state_exec(conn, &ctx->cfg, "reading the senders' leases", leases_sql)) == NULL
+			     || (faults = state_exec(conn, &ctx->cfg, "reading the channel faults", faults_sql)) == NULL))
+		goto cleanup;
+	for (i = 0; faults != NULL && i < PQntuples(faults); i++)
+		if (strcmp(PQgetvalue(faults, i, F_WAITING), "0") != 0)
+			faulty++;
+	for (i = 0; leases != NULL && i < PQntuples(leases); i++)
+		if (strcmp(PQgetvalue(leases, i, L_ALIVE), "t") != 0)
+			gone += strtoll(PQgetvalue(leases, i, L_COUNT), NULL, 10);
 	if (runs != NULL && PQntuples(runs) > 0)
 		last_failed = strcmp(PQgetvalue(runs, 0, R_STATUS), "succeeded") != 0;
 	if (dels != NULL) {
 		int64_t v;
 
-		if (parse_int64(PQgetvalue(dels, 0, 2), 0, INT64_MAX, &v) == 0)
+		if (parse_int64(PQgetvalue(dels, 0, D_DEAD), 0, INT64_MAX, &v) == 0)
 			dead = (long long) v;
 	}
 
@@ -150,19 +195,67 @@ cmd_status(int argc, char **argv, kvp_ctx *ctx)
 			sb_putc(&sb, '}');
 		}
 		sb_puts(&sb, "], \"deliveries\": {");
-		for (j = 0; j < 4; j++)
+		for (j = 0; j < N_DEL; j++)
 			sb_printf(&sb, "%s\"%s\": %s", j ? ", " : "", del_names[j],
 				  dels ? PQgetvalue(dels, 0, j) : "0");
-		sb_printf(&sb, "}, \"healthy\": %s}\n",
-			  last_failed || dead > 0 || version != latest ? "false" : "true");
+		sb_puts(&sb, "}, \"leases\": [");
+		for (i = 0; leases != NULL && i < PQntuples(leases); i++) {
+			const char *pid = PQgetvalue(leases, i, L_PID);
+
+			sb_printf(&sb, "%s{\"backend_pid\": %s, \"deliveries\": %s, \"lease_until\": ",
+				  i ? ", " : "", pid[0] ? pid : "null", PQgetvalue(leases, i, L_COUNT));
+			json_escape(&sb, PQgetvalue(leases, i, L_UNTIL));
+			sb_printf(&sb, ", \"seconds_left\": %s, \"sender_alive\": %s}",
+				  PQgetvalue(leases, i, L_LEFT),
+				  strcmp(PQgetvalue(leases, i, L_ALIVE), "t") == 0 ? "true" : "false");
+		}
+		sb_puts(&sb, "], \"channel_faults\": [");
+		for (i = 0; faults != NULL && i < PQntuples(faults); i++) {
+			sb_puts(&sb, i ? ", {\"channel\": " : "{\"channel\": ");
+			json_escape(&sb, PQgetvalue(faults, i, F_CHANNEL));
+			sb_puts(&sb, ", \"error\": ");
+			json_escape(&sb, PQgetvalue(faults, i, F_ERROR));
+			sb_puts(&sb, ", \"since\": ");
+			json_escape(&sb, PQgetvalue(faults, i, F_SINCE));
+			sb_puts(&sb, ", \"last_seen\": ");
+			json_escape(&sb, PQgetvalue(faults, i, F_LAST));
+			sb_printf(&sb, ", \"waiting\": %s}", PQgetvalue(faults, i, F_WAITING));
+		}
+		sb_printf(&sb, "], \"healthy\": %s}\n",
+			  last_failed || dead > 0 || faulty > 0 || version != latest ? "false" : "true");
 	} else {
 		sb_printf(&sb, "schema version   %d (program %d)%s\n", version, latest,
 			  version == latest ? "" : "  -- run \"kvpscan migrate\"");
 		sb_printf(&sb, "next scan        %s\n", next[0] ? next : "unknown");
 		if (dels != NULL)
-			sb_printf(&sb, "deliveries       %s pending, %s failed (to be retried), %s dead, %s sent\n",
-				  PQgetvalue(dels, 0, 0), PQgetvalue(dels, 0, 1), PQgetvalue(dels, 0, 2),
-				  PQgetvalue(dels, 0, 3));
+			sb_printf(&sb, "deliveries       %s pending, %s failed (to be retried), %s sending, %s dead, "
+				  "%s sent\n", PQgetvalue(dels, 0, D_PENDING), PQgetvalue(dels, 0, D_FAILED),
+				  PQgetvalue(dels, 0, D_SENDING), PQgetvalue(dels, 0, D_DEAD),
+				  PQgetvalue(dels, 0, D_SENT));
+		for (i = 0; leases != NULL && i < PQntuples(leases); i++) {
+			const char *pid = PQgetvalue(leases, i, L_PID);
+			bool alive = strcmp(PQgetvalue(leases, i, L_ALIVE), "t") == 0;
+
+			sb_printf(&sb, "  %s held by ", PQgetvalue(leases, i, L_COUNT));
+			if (pid[0] == '\0')
+				sb_puts(&sb, "a sender of an earlier version");
+			else
+				sb_printf(&sb, "the sender in backend %s (%s)", pid,
+					  alive ? "running" : "gone");
+			if (!alive && pid[0] != '\0')
+				sb_puts(&sb, ": the next deliver takes them over at once\n");
+			else if (strcmp(PQgetvalue(leases, i, L_LEFT), "0") == 0)
+				sb_printf(&sb, ", lease ended %s: the next deliver sends them again\n",
+					  PQgetvalue(leases, i, L_UNTIL));
+			else
+				sb_printf(&sb, ", lease until %s (%s s left)\n", PQgetvalue(leases, i, L_UNTIL),
+					  PQgetvalue(leases, i, L_LEFT));
+		}
+		for (i = 0; faults != NULL && i < PQntuples(faults); i++)
+			sb_printf(&sb, "channel %-8s cannot send at all since %s (last %s): %s; %s deliveries wait\n",
+				  PQgetvalue(faults, i, F_CHANNEL), PQgetvalue(faults, i, F_SINCE),
+				  PQgetvalue(faults, i, F_LAST), PQgetvalue(faults, i, F_ERROR),
+				  PQgetvalue(faults, i, F_WAITING));
 		sb_puts(&sb, "\nlast runs\n");
 		sb_printf(&sb, "%6s  %-10s  %-23s  %8s  %-9s  %10s  %7s  %5s  %5s  %8s\n", "run", "as of",
 			  "started", "seconds", "status", "candidates", "flagged", "new", "open", "resolved");
@@ -191,10 +284,22 @@ cmd_status(int argc, char **argv, kvp_ctx *ctx)
 		log_hint("see \"kvpscan outbox --failed\"");
 		rc = KVP_EXIT_FAILURE;
 	}
+	if (faulty > 0) {
+		log_warning("%lld %s cannot send at all", faulty, faulty == 1 ? "channel" : "channels");
+		log_hint("fix the configuration the error names; the deliveries are kept and go out "
+			 "on the next delivery round (or now: \"kvpscan deliver\")");
+		rc = KVP_EXIT_FAILURE;
+	}
+	if (gone > 0) {
+		log_warning("%lld deliveries are held by a sender that is gone", gone);
+		log_hint("the next \"kvpscan deliver\" or run takes them over at once");
+	}
 cleanup:
 	sb_free(&sb);
 	PQclear(runs);
 	PQclear(dels);
+	PQclear(leases);
+	PQclear(faults);
 	PQfinish(conn);
 	return rc;
 }

@@ -40,9 +40,9 @@ wait_port() {	# wait_port FILE: bounded wait until a peer wrote its port
 	while [ ! -s "$1" ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
 	cat "$1" 2>/dev/null
 }
-start_receiver() {	# start_receiver NAME: HTTPS receiver in ./NAME (its own record of ids seen); port in $PORT
+start_receiver() {	# start_receiver NAME [CERT]: HTTPS receiver in ./NAME (its own record of ids seen); port in $PORT
 	mkdir -p "$1"
-	$PY "$top_srcdir/tests/peers/https_receiver.py" --cert server.crt --key server.key \
+	$PY "$top_srcdir/tests/peers/https_receiver.py" --cert "${2:-server}.crt" --key "${2:-server}.key" \
 		--secret-file whsec --port-file "$1/port" --dir "$1" --time-limit 300 2>"$1/stderr" &
 	PIDS="$PIDS $!"
 	PORT=$(wait_port "$1/port")
@@ -336,6 +336,88 @@ kv m550.conf outbox
 assert_eq "$N" "$(printf '%s\n' "$OUT" | grep -c '^wl-.* dead ')" "550: outbox lists every dead email"
 none_lost kvp_m550 "550"
 
+# ---------------------------------------------------------------- fixing webhook.url reaches the deliveries already queued
+# A receiver whose certificate names only "localhost": the url with 127.0.0.1 fails the host-name
+# check. docs/webhook.md: fix webhook.url, then "kvpscan redeliver" (or wait): delivered. The channel
+# sends to the url in force when it sends, and each attempt records the url it went to.
+tls_cert named ca "DNS:localhost"
+start_receiver named named
+NAMED_PORT=$PORT
+WRONG_URL="https://127.0.0.1:$NAMED_PORT/ok"
+FIXED_URL="https://localhost:$NAMED_PORT/ok"
+whconf fix.conf kvp_fix ok "$NAMED_PORT"
+scan_into fix.conf kvp_fix
+assert_eq "$N" "$(q "SELECT count(*) FROM kvp_fix.delivery WHERE recipient = '$WRONG_URL'")" "url fix: queued with the wrong url"
+kv fix.conf deliver
+assert_eq 0 "$RC" "host-name mismatch: deliver exits 0 (kept for a retry)"
+assert_contains "$OUT" "sent 0, retry later $N, dead 0" "host-name mismatch: every worklist left for a retry"
+ERR=$(cat "$LOGS/$NRUN.err")
+assert_contains "$ERR" "HINT:  the certificate is for another host name: check the host in webhook.url" \
+	"host-name mismatch: the hint says the host name is the problem"
+assert_not_contains "$ERR" "check webhook.ca_file" "host-name mismatch: the hint does not blame the CA file"
+assert_eq "$N" "$(q "SELECT count(*) FROM kvp_fix.delivery_attempt WHERE result = 'retry'
+                      AND recipient = '$WRONG_URL' AND error LIKE '%for another host name%'")" \
+	"host-name mismatch: each attempt records the url it went to and the host-name error"
+assert_eq "" "$(wh_seen named)" "host-name mismatch: nothing was sent before the certificate was verified"
+# the operator fixes the host in webhook.url; the queued deliveries still hold the old url
+sed "s|$WRONG_URL|$FIXED_URL|" fix.conf >fixed.conf
+assert_contains "$(cat fixed.conf)" "$FIXED_URL" "url fix: the fixed configuration names localhost"
+kv fixed.conf redeliver --run 1
+assert_contains "$OUT" "queued $N deliveries again" "url fix: redeliver --run queues them again"
+kv fixed.conf deliver
+assert_eq 0 "$RC" "url fix: deliver exits 0"
+assert_contains "$OUT" "sent $N, retry later 0, dead 0" "url fix: every worklist queued before the fix is sent"
+assert_eq "$(ids_of kvp_fix)" "$(wh_seen named)" "url fix: each arrived once, at the fixed url"
+assert_eq 0 "$(wh_unverified named)" "url fix: every request signed"
+assert_eq "$N" "$(q "SELECT count(*) FROM kvp_fix.delivery_attempt WHERE result = 'ok' AND recipient = '$FIXED_URL'")" \
+	"url fix: each ok attempt records the fixed url"
+assert_eq "$N" "$(q "SELECT count(*) FROM kvp_fix.delivery WHERE state = 'sent' AND recipient = '$FIXED_URL'")" \
+	"url fix: each delivery names the url it was sent to"
+none_lost kvp_fix "url fix"
+
+# ---------------------------------------------------------------- a webhook channel that cannot send at all
+# The deliveries were queued for the webhook; the operator moved the worklists to the spool and
+# removed webhook.url. The queued webhook deliveries cannot go anywhere: an error of the round
+# (deliver exits 1, status unwell), not a silent retry until max_attempts.
+cat >nourl.conf <<EOF
+log = { destination = "stderr"; };
+database = { state_schema = "kvp_fix"; };
+delivery = { channel = "spool"; max_attempts = 5; backoff_initial = 1; backoff_max = 60; };
+spool = { directory = "$T_SCRATCH"; };
+webhook = { secret_file = "$T_SCRATCH/whsec"; };
+EOF
+kv fixed.conf redeliver --run 1
+kv nourl.conf deliver
+assert_eq 1 "$RC" "no webhook.url: deliver exits 1"
+assert_contains "$(cat "$LOGS/$NRUN.err")" "error: the webhook channel cannot send at all: no webhook url" \
+	"no webhook.url: the error names the channel and the cause"
+assert_contains "$OUT" "not sent because their channel cannot send" "no webhook.url: the summary counts them"
+assert_eq "$N|0" "$(q "SELECT count(*) FILTER (WHERE state = 'pending' AND attempts = 1), count(*) FILTER (WHERE state = 'dead')
+                        FROM kvp_fix.delivery")" "no webhook.url: kept pending for a retry, none dead"
+kv nourl.conf status
+assert_eq 1 "$RC" "no webhook.url: status is unwell"
+assert_contains "$OUT" "channel webhook  cannot send at all" "no webhook.url: status names the channel"
+kv fixed.conf redeliver --run 1
+kv fixed.conf deliver
+assert_eq 0 "$RC" "webhook.url back: deliver exits 0"
+assert_contains "$OUT" "sent $N, retry later 0, dead 0" "webhook.url back: every worklist sent"
+kv fixed.conf status
+assert_eq 0 "$RC" "webhook.url back: status is healthy"
+assert_not_contains "$OUT" "cannot send" "webhook.url back: no channel fault shown"
+
+# ---------------------------------------------------------------- Retry-After is capped at backoff_max
+# The receiver asks for a year (Retry-After: 31536000); kvpscan.conf(5) calls backoff_max (60 s
+# here) the longest wait, so the next attempt is due within 60 s.
+start_receiver long
+whconf long.conf kvp_long busylong "$PORT"
+scan_into long.conf kvp_long
+kv long.conf deliver
+assert_eq 0 "$RC" "Retry-After of a year: deliver exits 0"
+assert_contains "$OUT" "sent 0, retry later $N, dead 0" "Retry-After of a year: every worklist left for a retry"
+assert_eq "$N" "$(q "SELECT count(*) FROM kvp_long.delivery WHERE state = 'pending' AND last_status = 503
+                       AND next_attempt_at BETWEEN now() + interval '45 seconds' AND now() + interval '61 seconds'")" \
+	"Retry-After of a year: the next attempt is due after backoff_max (60 s), not in a year"
+
 # ---------------------------------------------------------------- privacy: every byte and every log line
 cat >privacy.py <<'EOF'
 # privacy.py KIND PATTERNFILE FILE...: print "kind:file" for each pattern found (no value printed)
@@ -365,7 +447,7 @@ q "SELECT email FROM kvp_src.veileder WHERE email IS NOT NULL
 assert_eq 300 "$(wc -l <p_person_id | tr -d ' ')" "privacy: 300 person ids to look for"
 assert_eq "$NPROT" "$(wc -l <p_protected | tr -d ' ')" "privacy: $NPROT protected case_refs to look for"
 # every byte the peers received: raw HTTP (headers and bodies), raw messages, their decoded parts
-PEER_FILES="wh/raw.log flaky/raw.log gone/raw.log $(ls mail/*.eml m451b/*.eml) mail/decoded.txt m451b/decoded.txt"
+PEER_FILES="wh/raw.log flaky/raw.log gone/raw.log named/raw.log $(ls mail/*.eml m451b/*.eml) mail/decoded.txt m451b/decoded.txt"
 LOG_FILES=$(ls "$LOGS"/*.err)
 [ -s wh/raw.log ] && [ -s mail/decoded.txt ] && [ -s "$LOGS/all.log" ] && ok "privacy: there are bytes and logs to search" ||
 	not_ok "privacy: there are bytes and logs to search"

@@ -35,9 +35,21 @@ n=$(q "SELECT count(*) FROM kvpscan.delivery WHERE state = 'pending'")
 [ "$n" -gt 1 ] && ok "the scan queued $n deliveries" || not_ok "the scan queued deliveries" "$n"
 ids=$(q "SELECT delivery_id FROM kvpscan.delivery ORDER BY 1")
 
-# 1. the spool directory is missing: every delivery stays pending for a retry
-assert_status 0 "deliver with a missing spool directory exits 0 (nothing dead)" -- $K deliver
+# 1. the spool directory is missing: the channel cannot send at all, an error of the round
+# (docs/delivery.md "A channel that cannot send"); every delivery stays pending for a retry
+assert_status 0 "status before any delivery is healthy" -- $K status
+assert_status 1 "deliver with a missing spool directory exits 1 (the channel cannot send)" -- $K deliver
 assert_contains "$OUT" "retry later $n" "every delivery is to be retried"
+assert_contains "$OUT" "error: the spool channel cannot send at all" "deliver says the channel cannot send"
+assert_contains "$OUT" "not sent because their channel cannot send $n" "the summary counts them"
+assert_eq "spool" "$(q "SELECT channel FROM kvpscan.channel_fault")" "the channel fault is recorded"
+assert_status 1 "status is unwell while the channel cannot send" -- $K status
+assert_contains "$OUT" "channel spool    cannot send at all since" "status names the channel"
+assert_contains "$OUT" "$n deliveries wait" "status says how many deliveries wait for it"
+assert_contains "$OUT" "$n failed (to be retried)" "status counts them as failed, as outbox does"
+assert_status 1 "status --format json is unwell too" -- $K status --format json
+assert_contains "$OUT" '"channel_faults": [{"channel": "spool"' "json: the channel fault"
+assert_contains "$OUT" '"healthy": false' "json: unhealthy"
 assert_eq "$n|1" "$(q "SELECT count(*), min(attempts) FROM kvpscan.delivery
                        WHERE state = 'pending' AND attempts = 1 AND next_attempt_at > now()
                        AND last_error IS NOT NULL")" "all pending after one attempt, due later, with an error"
@@ -66,10 +78,10 @@ delay() {	# delay ATTEMPT_NO: seconds from the attempt's end to the next attempt
 }
 d1=$(delay 1)
 q "UPDATE kvpscan.delivery SET next_attempt_at = now()" >/dev/null
-assert_status 0 "second attempt" -- $K deliver
+assert_status 1 "second attempt (the channel still cannot send)" -- $K deliver
 d2=$(delay 2)
 q "UPDATE kvpscan.delivery SET next_attempt_at = now()" >/dev/null
-assert_status 0 "third attempt" -- $K deliver
+assert_status 1 "third attempt" -- $K deliver
 d3=$(delay 3)
 awk -v a="$d1" -v b="$d2" -v c="$d3" 'BEGIN { exit !(a >= 0.8 && a <= 1.2 && b > a && c > b && c <= 4.8) }' \
 	&& ok "backoff grows: $d1 s, $d2 s, $d3 s" || not_ok "backoff grows" "$d1 $d2 $d3"
@@ -84,12 +96,15 @@ assert_contains "$OUT" "sent $n," "everything is sent after the fix"
 assert_eq "$ids" "$(ls "$SPOOL" | sed 's/\.json$//' | LC_ALL=C sort)" "the files carry the same delivery ids"
 assert_status 0 "outbox after the fix" -- $K outbox --failed
 assert_contains "$OUT" "(0 deliveries)" "no failed deliveries remain"
+assert_eq 0 "$(q "SELECT count(*) FROM kvpscan.channel_fault")" "the channel fault is cleared once the channel sends"
+assert_status 0 "status is healthy again after the fix" -- $K status
+assert_not_contains "$OUT" "cannot send" "status no longer names the channel"
 
 # 4. max_attempts = 1: dead at the first failure; deliver exits 1; redeliver --dead
 mv "$SPOOL" "$SPOOL.off"
 assert_status 0 "redeliver --run" -- $K redeliver --run 1
 assert_contains "$OUT" "queued $n deliveries again" "redeliver --run queues the run's deliveries"
-assert_status 1 "deliver exits 1 when deliveries die" -- $K1 deliver
+assert_status 1 "deliver exits 1 when deliveries die (and the channel cannot send)" -- $K1 deliver
 assert_contains "$OUT" "dead $n" "every delivery is dead after one attempt"
 assert_eq "$n" "$(q "SELECT count(*) FROM kvpscan.delivery WHERE state = 'dead'")" "dead in the table"
 assert_status 0 "outbox lists the dead" -- $K outbox

@@ -38,7 +38,7 @@ assert_contains "$OUT" "succeeded" "status lists the run as succeeded"
 want_next=$(TZ=Europe/Oslo date -d "$(TZ=Europe/Oslo date +%H%M | awk '{print ($1 < 230) ? "today" : "tomorrow"}') 02:30" '+%Y-%m-%d 02:30:00')
 assert_contains "$OUT" "next scan        $want_next" "status shows the next scan from the configuration"
 sent=$(psql_q "SELECT count(*) FROM kvpscan.delivery WHERE state = 'sent'")
-assert_contains "$OUT" "0 pending, 0 failed (to be retried), 0 dead, $sent sent" "status counts the deliveries"
+assert_contains "$OUT" "0 pending, 0 failed (to be retried), 0 sending, 0 dead, $sent sent" "status counts the deliveries"
 assert_status 0 "status --format json after a good run" -- $K status --format json
 assert_eq "True" "$(json 'd["healthy"]')" "json: healthy"
 assert_eq "succeeded|2024-03-01" "$(json 'd["runs"][0]["status"] + "|" + d["runs"][0]["as_of"]')" "json: the last run"
@@ -52,12 +52,37 @@ one=$(psql_q "SELECT delivery_id FROM kvpscan.delivery ORDER BY delivery_id LIMI
 psql_q "UPDATE kvpscan.delivery SET state = 'pending', attempts = 1, sent_at = NULL,
         next_attempt_at = now() + interval '1 hour' WHERE delivery_id = '$one'" >/dev/null
 assert_status 0 "status with a delivery waiting for a retry exits 0" -- $K status
-assert_contains "$OUT" "1 pending, 1 failed (to be retried), 0 dead" "status counts the failed delivery"
+# one vocabulary with "kvpscan outbox": a failed delivery is not also pending (was "1 pending, 1 failed")
+assert_contains "$OUT" "0 pending, 1 failed (to be retried), 0 sending, 0 dead" "status counts the failed delivery once, as failed"
+assert_eq "0|1|0" "$(json '"%d|%d|%d" % (d["deliveries"]["pending"], d["deliveries"]["failed"], d["deliveries"]["sending"])')" \
+	"json: the failed delivery is failed only"
+assert_status 0 "outbox --failed" -- $K outbox --failed
+assert_eq failed "$(printf '%s\n' "$OUT" | awk -v id="$one" '$1 == id {print $2}')" "outbox shows the same delivery as failed"
+# never tried (redeliver resets the attempts): pending in both
+psql_q "UPDATE kvpscan.delivery SET attempts = 0 WHERE delivery_id = '$one'" >/dev/null
+assert_status 0 "status with a delivery not tried yet" -- $K status
+assert_contains "$OUT" "1 pending, 0 failed (to be retried), 0 sending, 0 dead" "status counts the untried delivery as pending"
+assert_status 0 "outbox" -- $K outbox
+assert_eq pending "$(printf '%s\n' "$OUT" | awk -v id="$one" '$1 == id {print $2}')" "outbox shows it as pending"
+# claimed by a sender: sending in both, with who holds the lease
+psql_q "UPDATE kvpscan.delivery SET state = 'sending', attempts = 1, claimed_by = 999999,
+        lease_until = now() + interval '10 minutes' WHERE delivery_id = '$one'" >/dev/null
+assert_status 0 "status with a delivery held by a sender" -- $K status
+assert_contains "$OUT" "0 pending, 0 failed (to be retried), 1 sending, 0 dead" "status counts it as sending"
+assert_contains "$OUT" "1 held by the sender in backend 999999 (gone): the next deliver takes them over at once" \
+	"status says who holds the lease and that it is gone"
+assert_contains "$OUT" "deliveries are held by a sender that is gone" "status warns about it"
+assert_eq "999999|False|1" "$(json '"%d|%s|%d" % (d["leases"][0]["backend_pid"], d["leases"][0]["sender_alive"], d["leases"][0]["deliveries"])')" \
+	"json: the lease, its sender and its deliveries"
+assert_status 0 "outbox" -- $K outbox
+assert_eq sending "$(printf '%s\n' "$OUT" | awk -v id="$one" '$1 == id {print $2}')" "outbox shows it as sending"
+psql_q "UPDATE kvpscan.delivery SET state = 'pending', claimed_by = NULL, lease_until = NULL
+        WHERE delivery_id = '$one'" >/dev/null
 
 # --- a dead delivery
 psql_q "UPDATE kvpscan.delivery SET state = 'dead' WHERE delivery_id = '$one'" >/dev/null
 assert_status 1 "status with a dead delivery exits 1" -- $K status
-assert_contains "$OUT" "0 pending, 0 failed (to be retried), 1 dead" "status counts the dead delivery"
+assert_contains "$OUT" "0 pending, 0 failed (to be retried), 0 sending, 1 dead" "status counts the dead delivery"
 assert_contains "$OUT" "deliveries are dead" "status warns about the dead delivery"
 assert_status 1 "status --format json with a dead delivery exits 1" -- $K status --format json
 assert_eq "False|1" "$(json '"%s|%d" % (d["healthy"], d["deliveries"]["dead"])')" "json: unhealthy, one dead"

@@ -12,6 +12,7 @@ any other path:
   /flaky   500 the first time an id is seen, then 200
   /busy    429 with Retry-After: 7
   /busydate 503 with Retry-After as an HTTP-date 7 seconds ahead
+  /busylong 503 with Retry-After: 31536000 (a year: more than any backoff_max)
   /gone    410
   /bad     400
   /moved   301 to /ok (kvpscan must not follow it)
@@ -195,6 +196,10 @@ def r_busydate(h, seen):
     h.answer(503, {"Retry-After": email.utils.formatdate(time.time() + 7, usegmt=True)})
 
 
+def r_busylong(h, seen):
+    h.answer(503, {"Retry-After": "31536000"})
+
+
 def r_gone(h, seen):
     h.answer(410)
 
@@ -228,7 +233,7 @@ def r_batch(h, seen):
     h.answer(200)
 
 
-ROUTES = {"ok": r_ok, "flaky": r_flaky, "busy": r_busy, "busydate": r_busydate,
+ROUTES = {"ok": r_ok, "flaky": r_flaky, "busy": r_busy, "busydate": r_busydate, "busylong": r_busylong,
           "gone": r_gone, "bad": r_bad, "moved": r_moved, "slow": r_slow,
           "drop": r_drop, "batch": r_batch}
 

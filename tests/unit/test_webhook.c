@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "deliver_webhook.h"
 #include "log.h"
+#include "outbox.h"
 
 /* The published Standard Webhooks test vector. */
 #define VEC_SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -470,6 +471,42 @@ START_TEST(test_rotation_two_signatures)
 }
 END_TEST
 
+/* Retry-After counts up to delivery.backoff_max, the longest wait (kvpscan.conf(5)). */
+START_TEST(test_backoff_caps_retry_after)
+{
+	kvp_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.del_backoff_initial = 60;
+	cfg.del_backoff_max = 21600;
+	/* without Retry-After: initial, doubling, capped; the jitter factor is 0.8 .. 1.2 */
+	ck_assert_double_eq_tol(outbox_backoff(&cfg, 1, -1, 0.5), 60.0, 1e-9);
+	ck_assert_double_eq_tol(outbox_backoff(&cfg, 3, -1, 0.5), 240.0, 1e-9);
+	ck_assert_double_eq_tol(outbox_backoff(&cfg, 30, -1, 0.0), 21600.0 * 0.8, 1e-6);
+	/* a Retry-After within the cap is honoured */
+	ck_assert_double_eq_tol(outbox_backoff(&cfg, 1, 7200, 0.5), 7200.0, 1e-9);
+	/* a year (the channel clamps to 366 days) waits backoff_max, not a year */
+	ck_assert_double_eq_tol(outbox_backoff(&cfg, 1, 86400L * 366, 0.5), 21600.0, 1e-9);
+	ck_assert_double_eq_tol(outbox_backoff(&cfg, 1, 31536000, 0.0), 21600.0, 1e-9);
+	/* never below the backoff itself */
+	ck_assert_double_eq_tol(outbox_backoff(&cfg, 3, 10, 0.5), 240.0, 1e-9);
+}
+END_TEST
+
+/* libcurl's host-name errors are told apart from other verification errors. */
+START_TEST(test_tls_name_mismatch)
+{
+	ck_assert(kvp_tls_name_mismatch("SSL: no alternative certificate subject name matches target "
+					"host name '127.0.0.1'"));
+	ck_assert(kvp_tls_name_mismatch("SSL: certificate subject name 'a.example' does not match target "
+					"host name 'b.example'"));
+	ck_assert(!kvp_tls_name_mismatch("SSL certificate problem: unable to get local issuer certificate"));
+	ck_assert(!kvp_tls_name_mismatch("SSL certificate problem: certificate has expired"));
+	ck_assert(!kvp_tls_name_mismatch(""));
+	ck_assert(!kvp_tls_name_mismatch(NULL));
+}
+END_TEST
+
 START_TEST(test_refused_before_connecting)
 {
 	kvp_config cfg;
@@ -490,8 +527,11 @@ START_TEST(test_refused_before_connecting)
 	before = peer.nseen;
 	pthread_mutex_unlock(&peer.lock);
 	ck_assert_int_eq(webhook_send_batch(&cfg, m, 4), 0);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 3; i++)
 		ck_assert_msg(m[i].result == KVP_SEND_PERMANENT, "message %zu: %d", i, m[i].result);
+	/* no url of its own and no webhook.url: the channel cannot send at all (docs/delivery.md) */
+	ck_assert_msg(m[3].result == KVP_SEND_UNUSABLE, "message 3: %d", m[3].result);
+	ck_assert_str_eq(kvp_send_result_name(m[3].result), "unusable");
 	ck_assert_ptr_nonnull(strstr(m[0].error, "allow_insecure_http"));
 	ck_assert_ptr_nonnull(strstr(m[1].error, "https://"));
 	usleep(200000);
@@ -615,9 +655,13 @@ static Suite *
 webhook_suite(void)
 {
 	Suite *s = suite_create("webhook");
+	TCase *tp = tcase_create("policy");
 	TCase *tc = tcase_create("sign");
 	TCase *tn = tcase_create("send");
 
+	tcase_add_test(tp, test_backoff_caps_retry_after);
+	tcase_add_test(tp, test_tls_name_mismatch);
+	suite_add_tcase(s, tp);
 	tcase_add_test(tc, test_sign_vector);
 	tcase_add_test(tc, test_sign_changes);
 	tcase_add_test(tc, test_sign_malformed);
