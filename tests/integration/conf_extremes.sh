@@ -115,7 +115,7 @@ use() {
 		assert_eq 0 "$rc" "$key = $v: the daemon stops cleanly" ;;
 	report.*)
 		assert_status 0 "$key: report" -- $K report --as-of $ASOF
-		assert_contains "$OUT" "Hele kommunen" "$key: the report shows the municipality" ;;
+		assert_contains "$OUT" "2025-06-15" "$key: the report is of the scan as of 2025-06-15" ;;
 	*)
 		not_ok "$key: no command in conf_extremes.sh uses it" "add its group to use()" ;;
 	esac
