@@ -53,6 +53,11 @@ ni=$(psql_q "SELECT flag_not_informed FROM kvpscan.run ORDER BY run_id DESC LIMI
 assert_contains "$prom" "kvpscan_candidates{flag=\"NOT_INFORMED\"} $ni" "metrics: candidates by flag"
 assert_contains "$prom" "kvpscan_deliveries{state=\"sent\"} $sent" "metrics: sent deliveries"
 assert_contains "$prom" "kvpscan_deliveries{state=\"dead\"} 0" "metrics: no dead deliveries"
+# the states as "kvpscan outbox" and "kvpscan status" name them
+for st in pending failed sending sent dead; do
+	assert_contains "$prom" "kvpscan_deliveries{state=\"$st\"} " "metrics: the state $st"
+done
+assert_contains "$prom" "kvpscan_channel_faults 0" "metrics: every channel can send"
 started=$(sed -n 's/^kvpscan_last_run_timestamp_seconds //p' "$PROM")
 now=$(date +%s)
 if [ -n "$started" ] && [ $((now - started)) -ge 0 ] && [ $((now - started)) -lt 120 ]; then
@@ -94,14 +99,31 @@ assert_eq 0 "$(psql_q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
 assert_status 1 "a run that cannot scan (a later run exists) exits 1" -- $K run --as-of 2024-02-01
 assert_contains "$(cat "$PROM")" "kvpscan_last_run_success 0" "metrics: the failed run"
 
+# --- a channel that cannot send at all: exit 1 though nothing died, status unwell, metrics say so
+cat > "$T_SCRATCH/nodir.conf" <<EOC
+log = { destination = "stderr"; };
+delivery = { channel = "spool"; send = "all_open"; max_attempts = 5; };
+spool = { directory = "$T_SCRATCH/no-such-dir"; };
+daemon = { metrics_file = "$PROM"; };
+EOC
+assert_status 1 "a run whose channel cannot send exits 1" -- $KVPSCAN -c "$T_SCRATCH/nodir.conf" run --as-of 2024-03-03
+assert_contains "$OUT" "error: the spool channel cannot send at all" "the run says the channel cannot send"
+assert_contains "$OUT" "dead 0" "nothing died"
+assert_eq 1 "$(psql_q "SELECT count(*) FROM kvpscan.run WHERE as_of = '2024-03-03' AND status = 'succeeded'")" \
+	"the scan itself was stored"
+assert_contains "$(cat "$PROM")" "kvpscan_last_run_success 0" "metrics: the run did not succeed"
+assert_contains "$(cat "$PROM")" "kvpscan_channel_faults 1" "metrics: one channel cannot send"
+assert_status 1 "status is unwell" -- $KVPSCAN -c "$T_SCRATCH/nodir.conf" status
+assert_contains "$OUT" "channel spool    cannot send at all" "status names the channel"
+
 # --- a delivery that dies in this run: exit 1
 cat > "$T_SCRATCH/dead.conf" <<EOC
 log = { destination = "stderr"; };
 delivery = { channel = "spool"; send = "all_open"; max_attempts = 1; };
 spool = { directory = "$T_SCRATCH/no-such-dir"; };
 EOC
-assert_status 1 "a run whose delivery dies exits 1" -- $KVPSCAN -c "$T_SCRATCH/dead.conf" run --as-of 2024-03-03
+assert_status 1 "a run whose delivery dies exits 1" -- $KVPSCAN -c "$T_SCRATCH/dead.conf" run --as-of 2024-03-04
 assert_contains "$OUT" "deliveries are dead" "the dead deliveries are logged"
-assert_eq 1 "$(psql_q "SELECT count(*) FROM kvpscan.run WHERE as_of = '2024-03-03' AND status = 'succeeded'")" \
+assert_eq 1 "$(psql_q "SELECT count(*) FROM kvpscan.run WHERE as_of = '2024-03-04' AND status = 'succeeded'")" \
 	"the scan itself was stored"
 finish

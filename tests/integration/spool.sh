@@ -32,6 +32,20 @@ else
 	not_ok "the file parses as JSON"
 fi
 
+# ---------------------------------------------------------------- --id: the whole id for one message, numbered for more
+assert_status 0 "test-delivery --help" -- "$KVPSCAN" -c ok.conf test-delivery --help
+assert_contains "$OUT" "--id ID          the message id" "the help calls --id the message id"
+assert_contains "$OUT" "ID-1, ID-2, ... ID-N" "the help says how several are numbered"
+assert_not_contains "$OUT" "prefix" "the help no longer calls it a prefix"
+LONGID=$(printf 'x%.0s' $(seq 1 150))
+assert_status 0 "a 150-character id" -- "$KVPSCAN" -c ok.conf test-delivery --channel spool --id "$LONGID"
+assert_contains "$OUT" "$LONGID ok 0 -" "a long id is used whole, not cut short"
+[ -f "$SPOOL/$LONGID.json" ] && ok "the file carries the whole id" || not_ok "the file carries the whole id"
+rm -f "$SPOOL/$LONGID.json"
+assert_status 2 "an id over 180 characters is a usage error" -- \
+	"$KVPSCAN" -c ok.conf test-delivery --channel spool --id "$LONGID$LONGID"
+assert_status 2 "an empty id is a usage error" -- "$KVPSCAN" -c ok.conf test-delivery --channel spool --id ""
+
 # ---------------------------------------------------------------- rewriting the same id replaces the file
 echo 'stale' > "$SPOOL/sp-2.json"
 INODE_BEFORE=$(stat -c %i "$SPOOL/sp-2.json")
