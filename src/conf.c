@@ -1035,6 +1035,34 @@ int_literal_mismatch(const char *text, int line, const char *key, long long got,
 	return false;
 }
 
+/*
+ * v as it may be shown in a message: valid UTF-8 kept, control characters
+ * and bytes that are not UTF-8 as \xNN (a journal shows such a line as a
+ * blob).  Returns sb's text.
+ */
+static const char *
+shown(strbuf *sb, const char *v)
+{
+	const unsigned char *u = (const unsigned char *) v;
+	size_t i, n, k, len = strlen(v);
+
+	for (i = 0; i < len; i += n) {
+		n = 1;
+		if (u[i] >= 0xC2 && u[i] <= 0xF4) {
+			n = u[i] >= 0xF0 ? 4 : u[i] >= 0xE0 ? 3 : 2;
+			for (k = 1; k < n && i + k < len && (u[i + k] & 0xC0) == 0x80; k++)
+				;
+			if (k < n)
+				n = 1;
+		}
+		if (n == 1 && (u[i] < 0x20 || u[i] >= 0x7F))
+			sb_printf(sb, "\\x%02x", u[i]);
+		else
+			sb_printf(sb, "%.*s", (int) n, v + i);
+	}
+	return sb_str(sb);
+}
+
 /* Apply one setting to cfg; 0 or -1 with the error logged.  text: the file's text, if it is the main file. */
 static int
 apply_setting(kvp_config *cfg, const opt *o, const config_setting_t *s, const char *file, int line,
@@ -1042,7 +1070,7 @@ apply_setting(kvp_config *cfg, const opt *o, const config_setting_t *s, const ch
 {
 	int ctype = config_setting_type(s);
 	char num[64];
-	const char *str, *why;
+	const char *str, *why = NULL;
 	long long iv;
 	double dv;
 	int i, n;
@@ -1065,13 +1093,14 @@ apply_setting(kvp_config *cfg, const opt *o, const config_setting_t *s, const ch
 				hint_allowed(o);
 				return -1;
 			}
-		} else if (o->check && !o->check(str)) {
-			log_error("%s:%d: invalid value \"%s\" for \"%s\"", file, line, str, o->name);
-			log_hint("it must be %s", o->check_what);
-			return -1;
-		} else if (o->why && (why = o->why(str)) != NULL) {
-			log_error("%s:%d: invalid value \"%s\" for \"%s\"", file, line, str, o->name);
-			log_detail("%s", why);
+		} else if ((o->check && !o->check(str)) || (o->why && (why = o->why(str)) != NULL)) {
+			strbuf sb;
+
+			sb_init(&sb);
+			log_error("%s:%d: invalid value \"%s\" for \"%s\"", file, line, shown(&sb, str), o->name);
+			sb_free(&sb);
+			if (why)
+				log_detail("%s", why);
 			log_hint("it must be %s", o->check_what);
 			return -1;
 		}
