@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "labels.h"
 #include "log.h"
+#include "mime.h"
 #include "util.h"
 
 static char tmpdir[] = "/tmp/kvpscan-test-conf.XXXXXX";
@@ -631,6 +632,34 @@ START_TEST(test_prescan_good)
 }
 END_TEST
 
+/* email.from: check-config accepts exactly what the email channel's parser sends with. */
+START_TEST(test_sender_same_parser)
+{
+	static const char *const addrs[] = {
+		"kvp@bergen.kommune.no", "NAV Bergen <kvp@bergen.kommune.no>", "<kvp@bergen.kommune.no>",
+		"NAV B\xc3\xa6rum <kvp@baerum.kommune.no>", "kvp@b\xc3\xa6rum.no", "kvp@", "@bergen.no",
+		"a b@c.no", "NAV <kvp@bergen.no", "kvp@bergen.no> x", "kvp..x@bergen.no", "x@y@z.no",
+		"NAV \xc3 <kvp@bergen.no>", "kvp@bergen.no.", "kvp(x)@bergen.no", "",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		char *text = xasprintf("email = { from = \"%s\"; };\n", addrs[i]);
+		char *log = NULL, *a = mime_parse_address(addrs[i], NULL);
+		kvp_config c;
+		int rc = load_text(text, &c, &log, NULL);
+
+		ck_assert_msg((rc == 0) == (a != NULL), "[%s]: conf_load %d, the channel's parser %s:\n%s",
+			      addrs[i], rc, a ? "accepts" : "refuses", log);
+		if (rc == 0)
+			conf_free(&c);
+		free(a);
+		free(log);
+		free(text);
+	}
+}
+END_TEST
+
 /* ---------------------------------------------------------------- reload */
 
 START_TEST(test_reload)
@@ -973,6 +1002,7 @@ main(void)
 	tcase_add_test(tc, test_include_and_empty);
 	tcase_add_test(tc, test_nul_byte);
 	tcase_add_test(tc, test_prescan_good);
+	tcase_add_test(tc, test_sender_same_parser);
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_secret_permissions);
 	tcase_add_test(tc, test_secret_credentials);
