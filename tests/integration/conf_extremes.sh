@@ -56,7 +56,7 @@ NDEL=$(psql_q "SELECT count(*) FROM kvpscan.delivery WHERE run_id = $RUN")
 [ "$NDEL" -gt 0 ] && ok "the scan queued $NDEL worklists" || not_ok "the scan queued worklists" "$NDEL"
 assert_status 0 "deliver the first round" -- $K0 deliver
 
-# use KEY FILE: run the command that uses KEY with config FILE and assert it ran
+# use KEY FILE VALUE: run the command that uses KEY (set to VALUE in FILE) and assert it ran
 use() {
 	key=$1; c=$2; v=$3; K="$KVPSCAN -c $c"
 	case $key in
