@@ -4,8 +4,9 @@ KVP_DEPS="build-essential autoconf automake pkg-config libpq-dev libconfig-dev
 libcurl4-openssl-dev libssl-dev check postgresql python3 python3-aiosmtpd
 openssl valgrind ca-certificates"
 
-# only the tests need these: a browser to render the HTML report, systemd-analyze
-KVP_TEST_DEPS="chromium systemd"
+# only the tests need these: a browser to render the HTML report, systemd-analyze,
+# libfaketime to run the tests that read the clock at chosen instants
+KVP_TEST_DEPS="chromium systemd faketime"
 
 # kvp_install_deps [EXTRA_PACKAGES...]
 kvp_install_deps() {

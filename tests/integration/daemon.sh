@@ -18,8 +18,11 @@ t_cleanup_hook() {
 	[ -n "$LPID" ] && kill "$LPID" 2>/dev/null
 }
 
-at_in() {	# at_in SECONDS: Oslo wall-clock time SECONDS from now, HH:MM:SS
-	TZ=Europe/Oslo date -d "@$(( $(date +%s) + $1 ))" +%H:%M:%S
+at_in() {	# at_in SECONDS: the slot zone's wall-clock time SECONDS from now, HH:MM:SS
+	wall_in "$1"
+}
+day_in() {	# day_in SECONDS: the slot zone's date SECONDS from now, YYYY-MM-DD
+	wall_in "$1" %F
 }
 shown() {	# shown HH:MM:SS: the slot as the daemon prints it (no ":00" seconds)
 	case $1 in *:*:00) echo "${1%:00}" ;; *) echo "$1" ;; esac
@@ -32,7 +35,7 @@ log = { destination = "stderr"; level = "debug"; };
 identification = { min_age = ${3:-18}; };
 delivery = { channel = "spool"; send = "all_open"; };
 spool = { directory = "$SPOOL"; };
-daemon = { scan_at = "$1"; catch_up = $2; timezone = "Europe/Oslo"; retry_interval = 2;
+daemon = { scan_at = "$1"; catch_up = $2; timezone = "$SLOT_ZONE"; retry_interval = 2;
            metrics_file = "$T_SCRATCH/kvpscan.prom"; $rep };
 EOC
 }
@@ -56,10 +59,10 @@ stop_daemon() {	# stop_daemon: SIGTERM, wait (bounded), exit status in $DSTATUS
 	DPID=
 }
 slots() { psql_q "SELECT count(*) FROM kvpscan.run_slot"; }
-slot_at() { psql_q "SELECT count(*) FROM kvpscan.run_slot WHERE to_char(slot AT TIME ZONE 'Europe/Oslo', 'HH24:MI:SS') = '$1'"; }
+slot_at() { psql_q "SELECT count(*) FROM kvpscan.run_slot WHERE to_char(slot AT TIME ZONE '$SLOT_ZONE', 'HH24:MI:SS') = '$1'"; }
 runs() { psql_q "SELECT count(*) FROM kvpscan.run WHERE status = 'succeeded'"; }
 
-TODAY=$(TZ=Europe/Oslo date +%F)
+TODAY=$(day_in 0)
 write_conf 02:30 false
 assert_status 0 "daemon --help" -- $KVPSCAN -c "$CONF" daemon --help
 assert_contains "$OUT" "Usage: kvpscan daemon" "daemon --help prints the usage"
@@ -88,12 +91,12 @@ LPID=$!
 wait_for 10 "[ -S '$SOCK' ]" || not_ok "notify listener ready"
 
 # --- one run per slot
-S1=$(at_in 4)
+S1=$(at_in 4); D1=$(day_in 4)
 write_conf "$S1" false
 LOG1=$T_SCRATCH/d1.log
 NOTIFY_SOCKET=$SOCK WATCHDOG_USEC=2000000 start_daemon "$LOG1"
 wait_for 10 "grep -q '^READY=1' '$NOTES'" && ok "notify: READY=1" || not_ok "notify: READY=1" "$(cat "$NOTES")"
-assert_contains "$(cat "$NOTES")" "STATUS=next scan at $TODAY $(shown "$S1")" "notify: STATUS names the next scan"
+assert_contains "$(cat "$NOTES")" "STATUS=next scan at $D1 $(shown "$S1")" "notify: STATUS names the next scan"
 [ -f "$T_SCRATCH/kvpscan.pid" ] && assert_eq "$DPID" "$(cat "$T_SCRATCH/kvpscan.pid")" "the pid file holds the daemon's pid" \
 	|| not_ok "the pid file exists"
 wait_for 30 "[ \"\$(slots)\" -ge 1 ]" && ok "the slot at $S1 ran" || not_ok "the slot at $S1 ran" "$(cat "$LOG1")"
@@ -114,10 +117,10 @@ assert_contains "$(cat "$LOG1")" "$CONF:1:" "the bad reload names the file and l
 kill -0 "$DPID" 2>/dev/null && ok "the daemon lives on after a bad reload" || not_ok "the daemon lives on after a bad reload"
 
 # --- SIGHUP with a good file that moves scan_at: the new time is used
-S2=$(at_in 5)
+S2=$(at_in 5); D2=$(day_in 5)
 write_conf "$S2" false
 kill -HUP "$DPID"
-wait_for 10 "grep -q 'next scan at $TODAY $(shown "$S2")' '$LOG1'" && ok "the reload moves the next scan to $S2" \
+wait_for 10 "grep -q 'next scan at $D2 $(shown "$S2")' '$LOG1'" && ok "the reload moves the next scan to $S2" \
 	|| not_ok "the reload moves the next scan to $S2" "$(cat "$LOG1")"
 wait_for 30 "[ \"\$(slot_at $S2)\" -ge 1 ]" && ok "the slot at $S2 ran" || not_ok "the slot at $S2 ran" "$(cat "$LOG1")"
 sleep 2
@@ -179,7 +182,7 @@ LOG3=$T_SCRATCH/d3.log
 start_daemon "$LOG3"
 wait_for 30 "[ \"\$(slot_at $SP)\" -ge 1 ]" && ok "catch-up: the missed slot at $SP runs at start" \
 	|| not_ok "catch-up: the missed slot at $SP runs at start" "$(cat "$LOG3")"
-assert_eq t "$(psql_q "SELECT late FROM kvpscan.run_slot WHERE to_char(slot AT TIME ZONE 'Europe/Oslo', 'HH24:MI:SS') = '$SP'")" \
+assert_eq t "$(psql_q "SELECT late FROM kvpscan.run_slot WHERE to_char(slot AT TIME ZONE '$SLOT_ZONE', 'HH24:MI:SS') = '$SP'")" \
 	"catch-up: the slot is recorded as late"
 stop_daemon
 n=$(runs)

@@ -169,12 +169,14 @@ cat >"$OTHER" <<'EOF'
 log = { destination = "stderr"; };
 database = { source_schema = "demo_today"; };
 EOF
+# today as kvpscan sees it (Europe/Oslo), asked of the database so that it holds at any hour and in any TZ;
+# before and after, in case midnight passes in between
+TODAY0=$(num "SELECT (now() AT TIME ZONE 'Europe/Oslo')::date")
 assert_status 0 "demo-data with the defaults into another source schema" -- "$KVPSCAN" -c "$OTHER" demo-data
+TODAY=$(num "SELECT (now() AT TIME ZONE 'Europe/Oslo')::date")
 assert_contains "$OUT" "demo data in \"demo_today\"" "the output names the schema"
 assert_eq "100" "$(num "SELECT count(*) FROM demo_today.person")" "the default is 100 persons"
-# today as kvpscan sees it (Europe/Oslo), asked of the database so that it holds at any hour and in any TZ
-TODAY=$(num "SELECT (now() AT TIME ZONE 'Europe/Oslo')::date")
-assert_eq "t" "$(num "SELECT max(period_month) <= date '$TODAY' AND max(period_month) >= date_trunc('month', date '$TODAY')
+assert_eq "t" "$(num "SELECT max(period_month) <= date '$TODAY' AND max(period_month) >= date_trunc('month', date '$TODAY0')
 	FROM demo_today.payment")" "without --as-of the data is anchored at today ($TODAY)"
 assert_eq "" "$(after_as_of demo_today "$TODAY")" "without --as-of no row is dated after today ($TODAY)"
 

@@ -136,7 +136,7 @@ assert_status 0 "the psql copy takes -v src=NAME" -- \
 	psql -X -q -v ON_ERROR_STOP=1 -v src=other_src -f "$top_builddir/sql/source_schema.psql"
 assert_eq "other_src.payment" "$(psql_q "SELECT to_regclass('other_src.payment')")" \
 	"the psql copy creates the named schema"
-assert_status 0 "demo-data fills kvp_src" -- kvp demo-data --persons 50
+assert_status 0 "demo-data fills kvp_src" -- kvp demo-data --persons 50 --as-of 2024-03-01
 drop_state
 # a hardened database: no temporary tables for PUBLIC; roles.sql grants them to kvpscan
 psql_q "REVOKE TEMPORARY ON DATABASE kvp_test FROM PUBLIC" >/dev/null

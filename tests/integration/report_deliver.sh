@@ -162,10 +162,10 @@ assert_eq "$WANT" "$(find m -name 'msg-*.eml' | wc -l | tr -d ' ')" "no email se
 
 # the daemon at its report slot (a few seconds from now) queues the reports of the latest run and sends them
 psql_q "DELETE FROM kvpscan.delivery WHERE kind = 'report'" >/dev/null
-REPORT_AT=$(TZ=Europe/Oslo date -d "@$(( $(date +%s) + 4 ))" +%H:%M:%S)
+REPORT_AT=$(wall_in 4)
 cp k.conf d.conf
-printf 'daemon = { scan_at = "02:30"; report_day = "daily"; report_at = "%s"; catch_up = false;\n timezone = "Europe/Oslo"; retry_interval = 2; };\n' \
-	"$REPORT_AT" >>d.conf
+printf 'daemon = { scan_at = "02:30"; report_day = "daily"; report_at = "%s"; catch_up = false;\n timezone = "%s"; retry_interval = 2; };\n' \
+	"$REPORT_AT" "$SLOT_ZONE" >>d.conf
 "$KVPSCAN" -c d.conf daemon --pidfile "$T_SCRATCH/d.pid" 2>daemon.log &
 DPID=$!
 i=0

@@ -76,3 +76,21 @@ t_cleanup() {
 	if [ -n "$T_SCRATCH" ]; then rm -rf "$T_SCRATCH"; fi
 }
 trap t_cleanup EXIT
+
+# Daemon slots a few seconds from now, in tests that start a daemon.
+# They are picked in Europe/Oslo, except from an hour before to an hour after a
+# change of its UTC offset: in the hour the clocks fall back a wall-clock slot
+# runs only at its first occurrence (docs/daemon.md), so a slot picked "in 4
+# seconds" in the repeated hour would run tomorrow.  There the slots are picked
+# in UTC.  The daylight-saving rules themselves are tested with fixed instants
+# in tests/unit/test_schedule.c.
+slot_zone() {	# slot_zone: the zone name to put in daemon.timezone
+	local now
+	now=$(date +%s)
+	if [ "$(TZ=Europe/Oslo date -d "@$((now - 3700))" +%z)" = "$(TZ=Europe/Oslo date -d "@$((now + 3700))" +%z)" ]
+	then echo Europe/Oslo; else echo UTC; fi
+}
+SLOT_ZONE=$(slot_zone)
+wall_in() {	# wall_in SECONDS [DATE-FORMAT]: SLOT_ZONE's wall clock SECONDS from now (default HH:MM:SS)
+	TZ=$SLOT_ZONE date -d "@$(( $(date +%s) + $1 ))" "+${2:-%H:%M:%S}"
+}
