@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,18 +28,24 @@ valid_stem(const char *id)
 	return true;
 }
 
-/* Check that dir exists and is a writable directory; logs a setup error and returns -1 if not. */
+/*
+ * Check that dir exists and is a writable directory; logs a setup error,
+ * puts a short reason into why (for the outbox's attempt rows) and returns
+ * -1 if not.
+ */
 static int
-check_directory(const char *dir)
+check_directory(const char *dir, char *why, size_t size)
 {
 	struct stat st;
 
 	if (dir == NULL || dir[0] == '\0') {
+		snprintf(why, size, "spool.directory is not set");
 		log_error("spool.directory is not set");
 		log_hint("set spool { directory = \"/var/spool/kvpscan\"; } in the configuration file");
 		return -1;
 	}
 	if (stat(dir, &st) < 0) {
+		snprintf(why, size, "spool directory cannot be used: %s", strerror(errno));
 		log_error("could not use spool directory \"%s\": %s", dir, strerror(errno));
 		if (errno == ENOENT)
 			log_hint("create it, e.g. \"mkdir -m 2750 %s\", owned by the user kvpscan runs as", dir);
@@ -47,11 +54,13 @@ check_directory(const char *dir)
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, size, "spool directory is not a directory");
 		log_error("spool directory \"%s\" is not a directory", dir);
 		log_hint("point spool.directory at a directory");
 		return -1;
 	}
 	if (access(dir, W_OK | X_OK) < 0) {
+		snprintf(why, size, "cannot write to the spool directory: %s", strerror(errno));
 		log_error("cannot write to spool directory \"%s\": %s", dir, strerror(errno));
 		log_hint("give the user kvpscan runs as write permission, e.g. with chown or chmod g+w");
 		return -1;
@@ -65,10 +74,11 @@ spool_write_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
 	const char *dir = cfg->spool_directory;
 	size_t i, nok = 0, nretry = 0, nperm = 0;
 	int first_errno = 0;
+	char why[128];
 
-	if (check_directory(dir) < 0) {
+	if (check_directory(dir, why, sizeof(why)) < 0) {
 		for (i = 0; i < n; i++) {
-			kvp_message_set_result(&msgs[i], KVP_SEND_RETRY, 0, "spool directory setup error");
+			kvp_message_set_result(&msgs[i], KVP_SEND_UNUSABLE, 0, "%s", why);
 			msgs[i].retry_after = -1;
 		}
 		return -1;

@@ -112,7 +112,7 @@ static const char record_sql[] =
 	"             THEN now() + make_interval(secs => $4::double precision)"
 	"             ELSE next_attempt_at END,"
 	"         sent_at = CASE WHEN $3 = 'sent' THEN now() ELSE sent_at END,"
-	"         recipient = CASE WHEN channel = 'webhook' THEN $9 ELSE recipient END,"
+	"         recipient = CASE WHEN channel = 'webhook' THEN coalesce($9, recipient) ELSE recipient END,"
 	"         last_status = $5::int, last_error = $6"
 	"   WHERE delivery_id = $1 AND state = 'sending' AND attempts = $2::int"
 	"  RETURNING delivery_id"
@@ -204,9 +204,15 @@ send_channel(const kvp_config *cfg, const char *channel, kvp_message *msgs, size
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		if (rc < 0 && msgs[i].result != KVP_SEND_OK && msgs[i].result != KVP_SEND_PERMANENT)
-			kvp_message_set_result(&msgs[i], KVP_SEND_UNUSABLE, 0, "the %s channel could not be "
-					       "set up (see the error logged by the sender)", channel);
+		if (rc < 0 && msgs[i].result != KVP_SEND_OK && msgs[i].result != KVP_SEND_PERMANENT) {
+			char why[sizeof(msgs[i].error)];
+
+			/* keep the channel's own reason when it gave one */
+			snprintf(why, sizeof(why), "%s", msgs[i].error);
+			if (why[0] == '\0')
+				snprintf(why, sizeof(why), "the %s channel could not be set up", channel);
+			kvp_message_set_result(&msgs[i], KVP_SEND_UNUSABLE, 0, "%s", why);
+		}
 		else if (msgs[i].result == KVP_SEND_PENDING)
 			kvp_message_set_result(&msgs[i], KVP_SEND_RETRY, 0, "no result from the channel");
 	}

@@ -42,6 +42,11 @@ assert_status 1 "deliver with a missing spool directory exits 1 (the channel can
 assert_contains "$OUT" "retry later $n" "every delivery is to be retried"
 assert_contains "$OUT" "error: the spool channel cannot send at all" "deliver says the channel cannot send"
 assert_contains "$OUT" "not sent because their channel cannot send $n" "the summary counts them"
+assert_contains "$OUT" "cannot send at all: spool directory cannot be used: No such file or directory" \
+	"the error says why the channel cannot send"
+assert_eq "$n" "$(q "SELECT count(*) FROM kvpscan.delivery
+                      WHERE last_error = 'spool directory cannot be used: No such file or directory'")" \
+	"each delivery records why"
 assert_eq "spool" "$(q "SELECT channel FROM kvpscan.channel_fault")" "the channel fault is recorded"
 assert_status 1 "status is unwell while the channel cannot send" -- $K status
 assert_contains "$OUT" "channel spool    cannot send at all since" "status names the channel"
