@@ -56,17 +56,6 @@ fail_all(kvp_message *msgs, size_t from, size_t n, const char *why)
 	fail_rest(msgs, from, n, 0, why);
 }
 
-/*
- * True when a certificate check failed on the name, not the chain: libcurl's
- * OpenSSL and GnuTLS back ends say "subject name ... does not match target
- * host name" or "no alternative certificate subject name matches target ...".
- */
-static bool
-tls_name_mismatch(const char *err)
-{
-	return strstr(err, "subject name") != NULL || strstr(err, "does not match target") != NULL;
-}
-
 /* True for a failure of the connection, TLS or login, which the next message would meet too. */
 static bool
 connection_level(CURLcode rc)
@@ -315,9 +304,8 @@ email_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
 				log_hint("use a relay that offers STARTTLS, smtps://, or (only on a trusted network) email.starttls = off");
 			else if (cc == CURLE_LOGIN_DENIED)
 				log_hint("check email.username and the password in email.password_file");
-			else if (cc == CURLE_PEER_FAILED_VERIFICATION && tls_name_mismatch(msg->error))
-				log_hint("the relay's certificate is not issued for the host in email.smtp_url: "
-					 "use a host name the certificate names there, or give the relay a certificate for that host");
+			else if (cc == CURLE_PEER_FAILED_VERIFICATION && kvp_tls_name_mismatch(msg->error))
+				kvp_tls_name_mismatch_hint("email.smtp_url");
 			else if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)
 				log_hint("check email.ca_file: it must hold the CA that signed the relay's certificate");
 			fail_rest(msgs, i + 1, n, msg->status, msg->error);
