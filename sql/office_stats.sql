@@ -11,15 +11,20 @@
 -- (or '' for none) that has a recipient, a person in scope or a participant.
 -- recipients: persons with a month of assistance in the window, by the
 -- person's office (payments of unknown persons count in run.recipients only).
--- informed: candidates with an INFORMED event in the validity span (no
--- NOT_INFORMED flag).  assessed_*, applied, granted: persons in scope with such
--- an event in the 12 months up to D (D - 12 months < date <= D); assessed counts
+-- The funnel's stages, each a subset of the one above: in_scope (every person
+-- of kvp_scan_result: long-term or special needs, in working age), candidates
+-- (in scope, not excluded), informed (candidates with an INFORMED event in the
+-- validity span: no NOT_INFORMED flag), assessed (informed candidates with an
+-- assessment in its validity span too: no NOT_ASSESSED flag).  assessed_*, applied, granted: persons in scope with such
+-- an event in the 12 months up to D, excluded persons included (independent
+-- counts, not funnel stages) (D - 12 months < date <= D); assessed counts
 -- a person once, by the outcome of the latest ASSESSED event.  active_participants:
 -- persons with a participation active on D, from the source.
 INSERT INTO @state@.run_office (run_id, office_id, recipients, long_term, special_needs,
     candidates, excluded_in_programme, excluded_pending, excluded_benefit, excluded_right_used,
     flagged, flag_not_informed, flag_not_assessed, flag_aev_missing, informed,
-    assessed_relevant, assessed_not_relevant, applied, granted, active_participants)
+    assessed_relevant, assessed_not_relevant, applied, granted, active_participants,
+    in_scope, assessed)
 WITH res AS (
     SELECT person_id, coalesce(office_id, '') AS office_id, long_term, special_needs,
            excluded = '' AS candidate,
@@ -38,7 +43,10 @@ WITH res AS (
            count(*) FILTER (WHERE candidate AND 'NOT_INFORMED' = ANY (fl)) AS f_ni,
            count(*) FILTER (WHERE candidate AND 'NOT_ASSESSED' = ANY (fl)) AS f_na,
            count(*) FILTER (WHERE candidate AND 'AEV_MISSING' = ANY (fl)) AS f_aev,
-           count(*) FILTER (WHERE candidate AND NOT ('NOT_INFORMED' = ANY (fl))) AS informed
+           count(*) FILTER (WHERE candidate AND NOT ('NOT_INFORMED' = ANY (fl))) AS informed,
+           count(*) FILTER (WHERE long_term OR special_needs) AS in_scope,
+           count(*) FILTER (WHERE candidate AND NOT ('NOT_INFORMED' = ANY (fl))
+                                            AND NOT ('NOT_ASSESSED' = ANY (fl))) AS assessed
       FROM res GROUP BY office_id
 ), rc AS (
     SELECT coalesce(p.office_id, '') AS office_id, count(*) AS n
@@ -83,7 +91,8 @@ SELECT $1::bigint, o.office_id, coalesce(rc.n, 0),
        coalesce(st.ex_ip, 0), coalesce(st.ex_p, 0), coalesce(st.ex_b, 0), coalesce(st.ex_r, 0),
        coalesce(st.flagged, 0), coalesce(st.f_ni, 0), coalesce(st.f_na, 0), coalesce(st.f_aev, 0),
        coalesce(st.informed, 0), coalesce(asd.rel, 0), coalesce(asd.not_rel, 0),
-       coalesce(ev.applied, 0), coalesce(ev.granted, 0), coalesce(act.n, 0)
+       coalesce(ev.applied, 0), coalesce(ev.granted, 0), coalesce(act.n, 0),
+       coalesce(st.in_scope, 0), coalesce(st.assessed, 0)
   FROM offices o
   LEFT JOIN st ON st.office_id = o.office_id
   LEFT JOIN rc ON rc.office_id = o.office_id

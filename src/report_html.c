@@ -8,6 +8,11 @@
 #include "report.h"
 #include "util.h"
 
+/*
+ * Typography only: every style that carries meaning (a bar's length and
+ * colour, a status colour) is inline, so a mail client that strips <style>
+ * still shows the bars the notes speak of.
+ */
 static const char css[] =
 	"body{font-family:system-ui,'DejaVu Sans',Arial,sans-serif;margin:24px;color:#1a1a1a;max-width:1100px}"
 	"h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ccc}"
@@ -15,11 +20,18 @@ static const char css[] =
 	"table{border-collapse:collapse;font-size:13px;margin:6px 0}"
 	"th,td{padding:3px 8px;text-align:left;border-bottom:1px solid #e3e3e3}"
 	"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
-	".bar{height:14px;background:#e9edf2;width:360px;position:relative}"
-	".bar div{height:14px}.goal{background:#9aa9bb}.act{background:#1f6fb2}"
-	".low{background:#c0392b}.fun{background:#2e8b57}.ex{background:#b9b9b9}.warn{background:#d98c1f}"
-	".bad{color:#c0392b;font-weight:bold}.ok{color:#2e7d32;font-weight:bold}"
 	".note{font-size:12px;color:#555}";
+
+/* Colours of meaning (inline). */
+#define C_TRACK   "#e9edf2"
+#define C_GOAL    "#9aa9bb"
+#define C_ACTUAL  "#1f6fb2"
+#define C_FUNNEL  "#2e8b57"
+#define C_GREEN   "#2e7d32"
+#define C_AMBER   "#b26a00"
+#define C_AMBER_BAR "#d98c1f"
+#define C_RED     "#c0392b"
+#define TD_N      "<td class=\"n\" style=\"text-align:right\">"
 
 static double
 pct_of(long long v, long long max)
@@ -31,27 +43,31 @@ pct_of(long long v, long long max)
 	return (double) v * 100.0 / (double) max;
 }
 
+/* One bar: a grey track 360 px wide holding a coloured part, all inline. */
 static void
-bar_row(strbuf *sb, const char *label, long long v, long long max, const char *cls)
+bar(strbuf *sb, double pct, const char *colour)
 {
-	sb_puts(sb, "<tr><td>");
-	html_escape(sb, label);
-	sb_printf(sb, "</td><td class=\"n\">%lld</td><td><div class=\"bar\"><div class=\"%s\" "
-		  "style=\"width:%.1f%%\"></div></div></td></tr>\n", v, cls, pct_of(v, max));
+	sb_printf(sb, "<div style=\"height:14px;width:360px;background:" C_TRACK ";margin:1px 0\">"
+		  "<div style=\"height:14px;width:%.1f%%;background:%s\"></div></div>", pct, colour);
+}
+
+static const char *
+status_colour(enum report_target_status st, bool for_bar)
+{
+	switch (st) {
+	case REPORT_REACHED: return C_GREEN;
+	case REPORT_BELOW: return for_bar ? C_AMBER_BAR : C_AMBER;
+	case REPORT_FAR_BELOW: return C_RED;
+	default: return for_bar ? C_ACTUAL : "#555";
+	}
 }
 
 static void
 office_title(strbuf *sb, const report_office *o)
 {
-	if (strcmp(o->office_id, "TOTAL") == 0) {
-		sb_puts(sb, "Hele kommunen");
-		return;
-	}
-	html_escape(sb, o->office_id[0] ? o->office_id : "(uten kontor)");
-	if (o->name[0]) {
-		sb_puts(sb, " ");
-		html_escape(sb, o->name);
-	}
+	char title[160];
+
+	html_escape(sb, report_office_title(o, title, sizeof(title)));
 }
 
 static void
@@ -70,84 +86,109 @@ scorecard(strbuf *sb, const report *rep)
 	}
 	sb_puts(sb, "<h2>Målekort: mål og faktiske deltakere</h2>\n<table>\n"
 		"<tr><th>Kontor</th><th class=\"n\">Mål</th><th class=\"n\">Faktisk</th>"
-		"<th class=\"n\">Avvik</th><th class=\"n\">Andel av mål</th><th>Mål / faktisk</th></tr>\n");
+		"<th class=\"n\">Avvik</th><th class=\"n\">Andel av mål</th><th>Status</th>"
+		"<th>Mål / faktisk</th></tr>\n");
 	for (i = 0; i <= rep->n_offices; i++) {
 		const report_office *o = i < rep->n_offices ? &rep->offices[i] : &rep->total;
+		enum report_target_status st = report_status(o);
+		long long gap = 0;
 		double pct = 0;
-		bool has = report_percent(o, &pct);
+		char b[32];
 
 		sb_puts(sb, "<tr><td>");
 		office_title(sb, o);
 		sb_puts(sb, "</td>");
 		if (o->has_target)
-			sb_printf(sb, "<td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td>",
-				  o->target, o->active, o->target - o->active);
+			sb_printf(sb, TD_N "%lld</td>", o->target);
 		else
-			sb_printf(sb, "<td class=\"n\">–</td><td class=\"n\">%lld</td><td class=\"n\">–</td>", o->active);
-		if (has)
-			sb_printf(sb, "<td class=\"n %s\">%.1f %%</td>", pct < 50.0 ? "bad" : "ok", pct);
+			sb_puts(sb, TD_N "–</td>");
+		sb_printf(sb, TD_N "%lld</td>", o->active);
+		if (report_gap(o, &gap))
+			sb_printf(sb, TD_N "%lld</td>", gap);
 		else
-			sb_puts(sb, "<td class=\"n\">–</td>");
-		sb_printf(sb, "<td><div class=\"bar\"><div class=\"goal\" style=\"width:%.1f%%\"></div></div>"
-			  "<div class=\"bar\"><div class=\"%s\" style=\"width:%.1f%%\"></div></div></td></tr>\n",
-			  pct_of(o->has_target ? o->target : 0, max),
-			  has && pct < 50.0 ? "low" : "act", pct_of(o->active, max));
+			sb_puts(sb, TD_N "–</td>");
+		if (report_percent(o, &pct))
+			sb_printf(sb, TD_N "%s %%</td>", report_decimal(pct, b, sizeof(b)));
+		else
+			sb_puts(sb, TD_N "–</td>");
+		sb_printf(sb, "<td style=\"color:%s;font-weight:bold\">%s</td><td>", status_colour(st, false),
+			  report_status_text(st));
+		bar(sb, pct_of(o->has_target ? o->target : 0, max), C_GOAL);
+		bar(sb, pct_of(o->active, max), status_colour(st, true));
+		sb_puts(sb, "</td></tr>\n");
 	}
 	sb_puts(sb, "</table>\n<p class=\"note\">Øverste stolpe: mål; nederste: faktiske deltakere "
-		"(aktive deltakelser på datoen). Avvik = mål − faktisk.</p>\n");
+		"(personer med en aktiv KVP-deltakelse på datoen), farget etter status. Avvik = mål − faktisk. ");
+	html_escape(sb, report_status_note);
+	sb_puts(sb, "</p>\n");
 }
 
 static void
 funnel(strbuf *sb, const report_office *o, const kvp_labels *labels)
 {
-	long long max = o->recipients > 0 ? o->recipients : 1;
-	long long excluded = o->ex_in_programme + o->ex_pending + o->ex_benefit + o->ex_right_used;
+	report_row rows[REPORT_OTHER_ROWS];
+	long long max;
+	int j, n;
 
+	report_stages(o, rows);
+	max = rows[0].has && rows[0].value > 0 ? rows[0].value : (o->candidates > 0 ? o->candidates : 1);
 	sb_puts(sb, "<h3>");
 	office_title(sb, o);
-	sb_puts(sb, "</h3>\n<table>\n");
-	if (excluded > max)
-		max = excluded;
-	bar_row(sb, "Mottakere av økonomisk stønad", o->recipients, max, "fun");
-	bar_row(sb, "Langtidsmottakere", o->long_term, max, "fun");
-	bar_row(sb, "Spesielt tilpasset innsats", o->special_needs, max, "fun");
-	bar_row(sb, "Unntatt: i program", o->ex_in_programme, max, "ex");
-	bar_row(sb, "Unntatt: søknad til behandling", o->ex_pending, max, "ex");
-	bar_row(sb, "Unntatt: AAP/uføretrygd", o->ex_benefit, max, "ex");
-	bar_row(sb, "Unntatt: retten brukt", o->ex_right_used, max, "ex");
-	bar_row(sb, "Kandidater", o->candidates, max, "fun");
-	bar_row(sb, "Flagget", o->flagged, max, "warn");
-	bar_row(sb, "Ikke informert", o->flag_not_informed, max, "warn");
-	bar_row(sb, "Ikke vurdert", o->flag_not_assessed, max, "warn");
-	bar_row(sb, "Arbeidsevnevurdering mangler", o->flag_aev_missing, max, "warn");
-	bar_row(sb, "Informert", o->informed, max, "fun");
-	bar_row(sb, "Vurdert: relevant", o->assessed_relevant, max, "fun");
-	bar_row(sb, "Vurdert: ikke relevant", o->assessed_not_relevant, max, "ex");
-	bar_row(sb, "Søkt", o->applied, max, "fun");
-	bar_row(sb, "Innvilget", o->granted, max, "fun");
-	bar_row(sb, "Deltakere (aktive)", o->active, max, "act");
-	{
-		static const char *const codes[5] = {"NOT_FULL_TIME", "NO_WRITTEN_PLAN",
-			"NO_EVALUATION_DATE", "EVALUATION_OVERDUE", "OVER_DURATION"};
-		int k;
-
-		for (k = 0; k < 5; k++) {
-			char label[96];
-
-			snprintf(label, sizeof(label), "Deltakelse: %s", label_of(labels, codes[k]));
-			bar_row(sb, label, o->part[k], max, "warn");
-		}
+	sb_puts(sb, "</h3>\n<table>\n<tr><th>Trinn</th><th class=\"n\">Personer</th><th></th><th>Hvem</th></tr>\n");
+	for (j = 0; j < REPORT_STAGES; j++) {
+		sb_puts(sb, "<tr><td>");
+		html_escape(sb, rows[j].label);
+		if (rows[j].has)
+			sb_printf(sb, "</td>" TD_N "%lld</td><td>", rows[j].value);
+		else
+			sb_puts(sb, "</td>" TD_N "–</td><td>");
+		bar(sb, rows[j].has ? pct_of(rows[j].value, max) : 0.0, C_FUNNEL);
+		sb_puts(sb, "</td><td class=\"note\">");
+		html_escape(sb, rows[j].who);
+		sb_puts(sb, "</td></tr>\n");
+	}
+	sb_puts(sb, "</table>\n<table>\n<tr><th>Andre tall</th><th class=\"n\">Personer</th><th>Hvem som telles</th></tr>\n");
+	n = report_other(o, labels, rows);
+	for (j = 0; j < n; j++) {
+		sb_puts(sb, "<tr><td>");
+		html_escape(sb, rows[j].label);
+		sb_printf(sb, "</td>" TD_N "%lld</td><td class=\"note\">", rows[j].value);
+		html_escape(sb, rows[j].who);
+		sb_puts(sb, "</td></tr>\n");
 	}
 	sb_puts(sb, "</table>\n");
+}
+
+/* The escalated person's flags in words, joined by ", ". */
+static void
+flags_text(strbuf *sb, const kvp_labels *labels, const char *flags)
+{
+	const char *p = flags;
+	char code[64], word[96];
+	bool first = true;
+
+	while (*p) {
+		size_t len = strcspn(p, "+");
+
+		snprintf(code, sizeof(code), "%.*s", (int) len, p);
+		if (!first)
+			sb_puts(sb, ", ");
+		html_escape(sb, report_flag_text(labels, code, word, sizeof(word)));
+		first = false;
+		p += len;
+		if (*p == '+')
+			p++;
+	}
 }
 
 static void
 items(strbuf *sb, const report *rep)
 {
+	char b[32];
 	int i;
 
-	sb_printf(sb, "<h2>Arbeidslister</h2>\n<table>\n<tr><th>Kontor</th><th class=\"n\">Nye</th>"
-		  "<th class=\"n\">Løst</th><th class=\"n\">Åpne</th><th class=\"n\">Åpne over %d dager</th>"
+	sb_printf(sb, "<h2>Arbeidslister: personer</h2>\n<table>\n<tr><th>Kontor</th><th class=\"n\">Nye</th>"
+		  "<th class=\"n\">Ferdig fulgt opp</th><th class=\"n\">Åpne</th><th class=\"n\">Åpne over %d dager</th>"
 		  "<th class=\"n\">Herav skjermede</th><th class=\"n\">Median dager åpen</th>"
 		  "<th class=\"n\">Median dager til løst</th><th class=\"n\">Feilede utsendinger</th></tr>\n",
 		  rep->escalate_after_days);
@@ -156,30 +197,33 @@ items(strbuf *sb, const report *rep)
 
 		sb_puts(sb, "<tr><td>");
 		office_title(sb, o);
-		sb_printf(sb, "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td>"
-			  "<td class=\"n%s\">%lld</td><td class=\"n\">%lld</td>",
-			  o->items_new, o->items_resolved, o->items_open, o->escalated > 0 ? " bad" : "",
-			  o->escalated, o->escalated_protected);
-		if (o->has_median_open)
-			sb_printf(sb, "<td class=\"n\">%.1f</td>", o->median_open);
+		sb_printf(sb, "</td>" TD_N "%lld</td>" TD_N "%lld</td>" TD_N "%lld</td>", o->p_new, o->p_resolved, o->p_open);
+		if (o->p_escalated > 0)
+			sb_printf(sb, "<td class=\"n\" style=\"text-align:right;color:" C_RED ";font-weight:bold\">%lld</td>",
+				  o->p_escalated);
 		else
-			sb_puts(sb, "<td class=\"n\">–</td>");
-		if (o->has_median_resolve)
-			sb_printf(sb, "<td class=\"n\">%.1f</td>", o->median_resolve);
+			sb_printf(sb, TD_N "%lld</td>", o->p_escalated);
+		sb_printf(sb, TD_N "%lld</td>", o->p_escalated_protected);
+		sb_printf(sb, TD_N "%s</td>", o->has_pmedian_open ? report_decimal(o->pmedian_open, b, sizeof(b)) : "–");
+		sb_printf(sb, TD_N "%s</td>", o->has_pmedian_resolve ? report_decimal(o->pmedian_resolve, b, sizeof(b)) : "–");
+		if (o->dead_deliveries > 0)
+			sb_printf(sb, "<td class=\"n\" style=\"text-align:right;color:" C_RED ";font-weight:bold\">%lld</td></tr>\n",
+				  o->dead_deliveries);
 		else
-			sb_puts(sb, "<td class=\"n\">–</td>");
-		sb_printf(sb, "<td class=\"n%s\">%lld</td></tr>\n", o->dead_deliveries > 0 ? " bad" : "",
-			  o->dead_deliveries);
+			sb_printf(sb, TD_N "%lld</td></tr>\n", o->dead_deliveries);
 	}
-	sb_puts(sb, "</table>\n<p class=\"note\">Nye og løste: siden ");
+	sb_puts(sb, "</table>\n<p class=\"note\">Personer, ikke saker: en person med flere flagg telles én gang. "
+		"Nye: personer med en sak først sett siden ");
 	if (rep->cmp_as_of[0])
 		html_escape(sb, rep->cmp_as_of);
 	else
 		sb_puts(sb, "første kjøring");
-	sb_puts(sb, ". Median dager åpen: åpne saker, dato − først sett. Median dager til løst: "
-		"saker løst siste 365 dager.</p>\n");
+	sb_puts(sb, ". Ferdig fulgt opp: personer med en sak løst siden da og ingen åpen nå. Åpne: personer med "
+		"minst én åpen sak (nye medregnet). Median dager åpen: dager siden personens eldste åpne sak. "
+		"Median dager til løst: dager fra personens første til siste sak løst de siste 365 dagene. "
+		"Feilede utsendinger: arbeidslister og rapporter fra denne og tidligere kjøringer som ikke kom fram.</p>\n");
 
-	sb_printf(sb, "<h2>Saker åpne lenger enn %d dager</h2>\n", rep->escalate_after_days);
+	sb_printf(sb, "<h2>Personer med saker åpne lenger enn %d dager</h2>\n", rep->escalate_after_days);
 	if (rep->n_esc == 0) {
 		sb_puts(sb, "<p>Ingen.</p>\n");
 		return;
@@ -190,7 +234,7 @@ items(strbuf *sb, const report *rep)
 		const report_escalation *e = &rep->esc[i];
 
 		sb_puts(sb, "<tr><td>");
-		html_escape(sb, e->office_id[0] ? e->office_id : "(uten kontor)");
+		html_escape(sb, e->office_id[0] ? e->office_id : REPORT_NO_OFFICE);
 		sb_puts(sb, "</td><td>");
 		if (e->veileder_id) {
 			html_escape(sb, e->veileder_name ? e->veileder_name : e->veileder_id);
@@ -203,19 +247,13 @@ items(strbuf *sb, const report *rep)
 		sb_puts(sb, "</td><td>");
 		html_escape(sb, e->case_ref);
 		sb_puts(sb, "</td><td>");
-		html_escape(sb, strcmp(e->flag, "NOT_INFORMED") == 0 ? "Ikke informert"
-			    : strcmp(e->flag, "NOT_ASSESSED") == 0 ? "Ikke vurdert"
-			    : strcmp(e->flag, "AEV_MISSING") == 0 ? "Arbeidsevnevurdering mangler"
-			    : strcmp(e->flag, "NOT_FULL_TIME") == 0 ? "Under 37,5 timer"
-			    : strcmp(e->flag, "NO_WRITTEN_PLAN") == 0 ? "Mangler skriftlig program"
-			    : strcmp(e->flag, "NO_EVALUATION_DATE") == 0 ? "Mangler evalueringsdato"
-			    : strcmp(e->flag, "EVALUATION_OVERDUE") == 0 ? "Evaluering forfalt"
-			    : strcmp(e->flag, "OVER_DURATION") == 0 ? "Over 2 år" : e->flag);
+		flags_text(sb, &rep->labels, e->flags);
 		sb_puts(sb, "</td><td>");
 		html_escape(sb, e->first_seen);
-		sb_printf(sb, "</td><td class=\"n\">%lld</td></tr>\n", e->days_open);
+		sb_printf(sb, "</td>" TD_N "%lld</td></tr>\n", e->days_open);
 	}
-	sb_puts(sb, "</table>\n<p class=\"note\">Skjermede personer vises bare som antall.</p>\n");
+	sb_puts(sb, "</table>\n<p class=\"note\">Én linje per person, med flaggene til sakene som er åpne over "
+		"grensen; først sett og dager åpen gjelder den eldste. Skjermede personer vises bare som antall.</p>\n");
 }
 
 /* One series as points joined by lines; a month without a run breaks the line. */
@@ -307,14 +345,16 @@ report_write_html(const report *rep, FILE *out)
 	}
 	sb_puts(&sb, "</p>\n");
 	scorecard(&sb, rep);
-	sb_puts(&sb, "<h2>Trakten: fra mottaker til deltaker</h2>\n");
+	sb_puts(&sb, "<h2>Trakten: fra målgruppe til vurdert</h2>\n<p class=\"note\">Personer; hvert trinn er "
+		"en del av trinnet over. Under hver trakt: andre tall, hvert for sin egen gruppe (ikke trinn i trakten).</p>\n");
 	funnel(&sb, &rep->total, &rep->labels);
 	for (i = 0; i < rep->n_offices && rep->n_offices > 1; i++)
 		funnel(&sb, &rep->offices[i], &rep->labels);
 	items(&sb, rep);
 	trend(&sb, rep);
-	sb_puts(&sb, "<p class=\"note\">Laget av kvpscan fra lagrede kjøringer. Tallene gjelder personer "
-		"i arbeidsfør alder; ingen personopplysninger utover saksnummer.</p>\n</body>\n</html>\n");
+	sb_puts(&sb, "<p class=\"note\">");
+	html_escape(&sb, REPORT_FOOTNOTE);
+	sb_puts(&sb, "</p>\n</body>\n</html>\n");
 	fputs(sb_str(&sb), out);
 	sb_free(&sb);
 	rc = fflush(out) == 0 && !ferror(out) ? 0 : -1;

@@ -86,7 +86,7 @@ assert_eq "5 6 2 2 3" "$(jf "$T_SCRATCH/report.json" '" ".join(str(d["offices"][
 assert_status 0 "report csv" -- k report --format csv
 assert_contains "$OUT" "evaluation_overdue,over_duration" "report CSV: the columns"
 assert_status 0 "report table" -- k report
-assert_contains "$OUT" "participation checks" "report table: the section"
+assert_contains "$OUT" "Deltakelse: under 37,5 timer" "report table: the participation lines"
 assert_status 0 "report html" -- k report --format html
 assert_contains "$OUT" "Deltakelse: under 37,5 timer" "report HTML: the rows"
 assert_contains "$OUT" "Deltakelse: over 2 år" "report HTML: the duration row"
