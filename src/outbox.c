@@ -92,12 +92,13 @@ static const char claim_sql[] =
 	"SELECT upd.delivery_id, upd.channel, upd.recipient, upd.subject, upd.text_body,"
 	"       upd.html_body, upd.json_body, upd.attempts, att.attempt_no,"
 	"       (SELECT count(*) FROM lost WHERE lost.delivery_id = upd.delivery_id),"
-	"       (SELECT due.early FROM due WHERE due.delivery_id = upd.delivery_id)"
+	"       (SELECT due.early FROM due WHERE due.delivery_id = upd.delivery_id),"
+	"       (SELECT round(secs)::int FROM lease)"
 	"  FROM upd JOIN att USING (delivery_id)"
 	" ORDER BY upd.channel, upd.delivery_id";
 
 enum { C_ID = 0, C_CHANNEL, C_RECIPIENT, C_SUBJECT, C_TEXT, C_HTML, C_JSON,
-       C_ATTEMPTS, C_ATTEMPT_NO, C_LOST, C_EARLY };
+       C_ATTEMPTS, C_ATTEMPT_NO, C_LOST, C_EARLY, C_LEASE };
 
 /*
  * Record one result, only if the row is still ours (same claim).  $9 is
@@ -313,6 +314,7 @@ send_due(PGconn *conn, const kvp_config *cfg, int limit, int skip_mask, struct o
 		rc = 0;
 		goto cleanup;
 	}
+	log_debug("claimed %d deliveries, lease %s s", n, PQgetvalue(res, 0, C_LEASE));
 	for (i = 0; i < n; i++) {
 		out->lost += (int) strtol(PQgetvalue(res, i, C_LOST), NULL, 10);
 		if (strcmp(PQgetvalue(res, i, C_EARLY), "t") == 0)

@@ -96,8 +96,10 @@ assert_eq "$n" "$(q "SELECT count(*) FROM kvpscan.delivery WHERE attempts = 3 AN
 # 3. fix the directory: the same deliveries are sent with the same ids
 mkdir -p "$SPOOL"
 q "UPDATE kvpscan.delivery SET next_attempt_at = now()" >/dev/null
-assert_status 0 "deliver after the fix" -- $K deliver
+assert_status 0 "deliver after the fix" -- $K -v deliver
 assert_contains "$OUT" "sent $n," "everything is sent after the fix"
+# the spool's lease is what a spool write takes: 60 s + 1 s a file (was 120 s + 100 x 60 s)
+assert_contains "$OUT" "claimed $n deliveries, lease $((60 + n)) s" "the spool lease is short: $((60 + n)) s for $n files"
 assert_eq "$ids" "$(ls "$SPOOL" | sed 's/\.json$//' | LC_ALL=C sort)" "the files carry the same delivery ids"
 assert_status 0 "outbox after the fix" -- $K outbox --failed
 assert_contains "$OUT" "(0 deliveries)" "no failed deliveries remain"

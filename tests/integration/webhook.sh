@@ -171,11 +171,17 @@ td otherca.conf wh-ca "$BASE/ok"
 assert_contains "$OUT" "wh-ca retry 0" "wrong CA: retry (the operator must fix it)"
 assert_contains "$OUT" "certificate" "wrong CA: a certificate error"
 assert_contains "$OUT" "failed TLS certificate verification" "wrong CA: a warning for the batch"
+assert_contains "$OUT" "HINT:  check webhook.ca_file" "wrong CA: the hint names the CA file"
+assert_not_contains "$OUT" "another host name" "wrong CA: not blamed on the host name"
 assert_eq 0 "$(count r-main wh-ca)" "wrong CA: nothing was sent"
 
 td good.conf wh-name "https://127.0.0.1:$PORT_wrong/ok"
 assert_contains "$OUT" "wh-name retry 0" "hostname mismatch: retry"
 assert_contains "$OUT" "tls certificate verification failed" "hostname mismatch: a verification error"
+assert_contains "$OUT" "the certificate is for another host name" "hostname mismatch: the error says the host name is the problem"
+assert_contains "$OUT" "HINT:  the certificate is for another host name: check the host in webhook.url" \
+	"hostname mismatch: the hint points at the host in webhook.url"
+assert_not_contains "$OUT" "check webhook.ca_file" "hostname mismatch: the hint does not blame the CA file"
 assert_eq 0 "$(count r-wrong wh-name)" "hostname mismatch: nothing was sent"
 
 # ---------------------------------------------------------------- plain http
