@@ -16,6 +16,8 @@ ro() {	# ro RUN OFFICE COLUMNS
 }
 
 assert_status 0 "report --help" -- k report --help
+assert_contains "$OUT" "--period PERIOD" "report --help: --period"
+assert_contains "$(sed -n '/^\.B report /p' "$top_srcdir/docs/kvpscan.8")" 'period year' "kvpscan(8): report --period"
 assert_status 2 "a bad format is a usage error" -- k report --format pdf
 assert_status 0 "migrate" -- k migrate
 assert_status 1 "no run yet: exit 1" -- k report
