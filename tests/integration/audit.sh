@@ -63,6 +63,14 @@ def rec(t, run=None): return [r for r in rows if r["record"] == t and (run is No
 print(eval(sys.argv[2]))' "$CSV" "$1"
 }
 assert_eq "$run1 $run2" "$(csvq '" ".join(r["run_id"] for r in rec("run"))')" "two run records, in order"
+# items_open is the items open from before; with items_new they are the report's open items (docs/audit.md)
+for d in 2024-03-01 2024-03-15; do
+	"$KVPSCAN" -c "$CONF" report --as-of $d --format json 2>/dev/null >"$T_SCRATCH/rep-$d.json"
+	rid=$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["run_id"])' "$T_SCRATCH/rep-$d.json")
+	assert_eq "$(csvq 'int(rec("run", '$rid')[0]["items_new"]) + int(rec("run", '$rid')[0]["items_open"])')" \
+		"$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["total"]["items"]["open"])' "$T_SCRATCH/rep-$d.json")" \
+		"run $rid: audit's items_new + items_open = the report's open items"
+done
 for run in $run1 $run2; do
 	assert_eq "$(psql_q "SELECT concat_ws(' ', as_of, status, rule_version, config_fingerprint, recipients, candidates, flagged,
 	          flag_not_informed, flag_not_assessed, flag_aev_missing, items_new, items_open, items_resolved)
