@@ -24,7 +24,8 @@ enum kvp_send_result {
 typedef struct kvp_message {
 	/* input */
 	const char *id;          /* delivery id, stable across retries (webhook-id, Message-ID) */
-	const char *recipient;   /* email address, webhook URL or spool file stem */
+	const char *recipient;   /* email address, or webhook URL (NULL: webhook.url in force,
+				  * as the outbox sends every webhook), or spool file stem */
 	const char *subject;     /* email subject (UTF-8) */
 	const char *text_body;   /* email text/plain part (UTF-8) */
 	const char *html_body;   /* email text/html part (UTF-8), may be NULL */

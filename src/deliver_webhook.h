@@ -7,8 +7,11 @@
 /*
  * POST each message's json_body to its recipient URL (or webhook.url when
  * recipient is NULL), at most delivery.concurrency at once, with Standard
- * Webhooks headers.  Fills every message's result.  Returns 0 when every
- * message was attempted, -1 on a setup error (logged; results untouched).
+ * Webhooks headers.  Fills every message's result; a webhook.url that cannot
+ * be used (empty, a refused scheme) is KVP_SEND_UNUSABLE, a url of the
+ * message's own KVP_SEND_PERMANENT.  Pings the systemd watchdog while it
+ * waits.  Returns 0 when every message was attempted, -1 on a setup error
+ * (logged; results untouched).
  */
 int webhook_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n);
 
