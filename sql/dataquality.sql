@@ -13,7 +13,10 @@
 -- ORPHAN_PAYMENT, DUPLICATE_PAYMENT (identical rows beyond the first),
 -- NEGATIVE_AMOUNT, UNKNOWN_PAYMENT_KIND, FUTURE_PAYMENT (a month after D's),
 -- FUTURE_EVENT, UNKNOWN_EVENT, FUTURE_ASSESSMENT, UNKNOWN_ASSESSMENT_KIND,
--- UNKNOWN_INNSATSGRUPPE (all "future" meaning dated after D).
+-- UNKNOWN_INNSATSGRUPPE (all "future" meaning dated after D),
+-- ASSESSMENT_CONFLICT (the current innsatsgruppe's day holds different groups
+-- in rows of the winning kind; rows: how many rows that day).
+-- Reads kvp_ig (innsatsgruppe.sql) as well as kvp_pay.
 --
 -- Bad rows are rare: each part keeps only the rows with some problem before
 -- it groups them or splits them into codes.
@@ -50,6 +53,11 @@ WITH pay_codes AS (
      GROUP BY a.person_id
 ), per_person AS (
     SELECT person_id, code, n FROM pay_codes
+    UNION ALL
+    -- the latest day's rows of the winning kind disagree (innsatsgruppe.sql, kvp_ig)
+    SELECT ig.person_id, 'ASSESSMENT_CONFLICT', ig.rows
+      FROM kvp_ig ig
+     WHERE cardinality(ig.groups) > 1
     UNION ALL
     SELECT ev.person_id, c.code, c.n
       FROM ev, LATERAL (VALUES ('FUTURE_EVENT', ev.future), ('UNKNOWN_EVENT', ev.unknown)) c(code, n)

@@ -31,19 +31,20 @@ SELECT to_char(g.period_month, 'YYYY-MM'), coalesce(g.amount::text, ''), coalesc
  ORDER BY g.period_month, g.kind, g.amount
 
 -- @query assessments
+-- the current innsatsgruppe's rows come from kvp_ig (innsatsgruppe.sql)
 SELECT to_char(a.assessed_on, 'YYYY-MM-DD'), coalesce(a.kind, ''), coalesce(a.innsatsgruppe, '(none)'),
        CASE WHEN a.assessed_on > $2::date THEN 'after D, ignored'
-            WHEN r.rn = 1 THEN 'current innsatsgruppe'
+            WHEN a.innsatsgruppe IS NOT NULL AND ig.day = a.assessed_on
+                 AND ig.vedtak = ((a.kind = 'VEDTAK_14A') IS TRUE)
+              THEN CASE WHEN cardinality(ig.groups) > 1
+                        THEN 'current innsatsgruppe, in conflict (ASSESSMENT_CONFLICT)'
+                        ELSE 'current innsatsgruppe' END
             WHEN a.innsatsgruppe IS NULL THEN 'no conclusion'
             ELSE 'replaced' END
   FROM @src@.assessment a
-  LEFT JOIN (SELECT ctid AS id, row_number() OVER (
-                 ORDER BY assessed_on DESC, (kind = 'VEDTAK_14A') DESC, innsatsgruppe) AS rn
-               FROM @src@.assessment
-              WHERE person_id = $1 AND assessed_on <= $2::date AND innsatsgruppe IS NOT NULL) r
-    ON r.id = a.ctid
+  LEFT JOIN kvp_ig ig ON ig.person_id = a.person_id
  WHERE a.person_id = $1
- ORDER BY a.assessed_on, a.kind
+ ORDER BY a.assessed_on, a.kind, a.innsatsgruppe
 
 -- @query benefits
 -- $3 excluding benefits

@@ -1,6 +1,7 @@
 -- identify.sql - the identification rules (docs/identification.md), set-based
 --
--- Reads the payments pass (payments.sql, in the temporary table kvp_pay):
+-- Reads the current innsatsgruppe (innsatsgruppe.sql, in kvp_ig) and the
+-- payments pass (payments.sql, in the temporary table kvp_pay):
 -- per person a bit mask of the months with assistance in the window (bit k =
 -- k-th month from the window's first month), so the month count is the
 -- mask's popcount and the consecutive option is a check on the mask.  The
@@ -14,7 +15,7 @@
 --   $4  bool    consecutive: the longest run of months must be > $3 as well
 --   $5  int     minimum age (inclusive)
 --   $6  int     maximum age (inclusive)
---   $7  text[]  innsatsgrupper that make SPECIAL_NEEDS
+--   $7  text[]  innsatsgrupper that make SPECIAL_NEEDS (any of the winning day's)
 --   $8  text[]  benefits that exclude (EXCLUDED_BENEFIT) while running on D
 --   $9  int     NOT_INFORMED unless INFORMED within D - $9 days .. D
 --   $10 int     NOT_ASSESSED unless ASSESSED/REJECTED within D - $10 days .. D
@@ -30,15 +31,9 @@ WITH pm AS (
     -- the months with assistance, from the payments pass (payments.sql)
     SELECT person_id, mask FROM kvp_pay WHERE mask <> 0
 ), ig AS (
-    -- the current innsatsgruppe: latest non-null on or before D, VEDTAK_14A wins a tie
-    -- (sorted in byte order: three times faster than a locale's, the same result)
-    SELECT DISTINCT ON (a.person_id COLLATE "C") a.person_id, a.innsatsgruppe
-      FROM @src@.assessment a
-     WHERE a.assessed_on <= $1::date
-       AND a.innsatsgruppe IS NOT NULL
-       AND ($13::text IS NULL OR a.person_id = $13::text)
-     ORDER BY a.person_id COLLATE "C", a.assessed_on DESC, (a.kind = 'VEDTAK_14A') DESC,
-              a.innsatsgruppe COLLATE "C"
+    -- the current innsatsgruppe's rows (innsatsgruppe.sql, in the temporary table
+    -- kvp_ig): SPECIAL_NEEDS when any of the winning day's groups is a special one
+    SELECT person_id, groups FROM kvp_ig
 ), base AS (
     SELECT p.person_id, p.case_ref, p.office_id, p.veileder_id, p.protection,
            coalesce(bit_count(pm.mask::bit(64)), 0)::int AS months,
@@ -47,7 +42,7 @@ WITH pm AS (
                  SELECT 1 FROM generate_series(0, $2::int - ($3::int + 1)) s
                   WHERE ((pm.mask >> s) & ((1::bigint << ($3::int + 1)) - 1))
                         = ((1::bigint << ($3::int + 1)) - 1))) AS long_term,
-           coalesce(ig.innsatsgruppe = ANY ($7::text[]), false) AS special_needs
+           coalesce(ig.groups && $7::text[], false) AS special_needs
       FROM @src@.person p
       LEFT JOIN pm ON pm.person_id = p.person_id
       LEFT JOIN ig ON ig.person_id = p.person_id

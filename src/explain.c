@@ -91,6 +91,7 @@ explain_person(PGconn *conn, const kvp_config *cfg, PGresult *who, const char *a
 	char num[2][24];
 	const char *p[4];
 	int i, counted = 0, rc = -1;
+	bool in_tx = false, conflict = false;
 	const char *age = PQgetvalue(who, 0, 3);
 	int64_t agev = -1;
 
@@ -98,6 +99,12 @@ explain_person(PGconn *conn, const kvp_config *cfg, PGresult *who, const char *a
 	sb_init(&months);
 	memset(&sp, 0, sizeof(sp));
 	if (scan_params_init(&sp, cfg, as_of, SCAN_ROWS_ALL, person_id) < 0)
+		goto done;
+	/* one transaction: the facts and the verdict see one snapshot and share kvp_pay, kvp_ig */
+	if (db_begin(conn) < 0)
+		goto done;
+	in_tx = true;
+	if (scan_payments(conn, cfg, &sp, false) < 0)
 		goto done;
 
 	printf("Case %s, as of %s\n", PQgetvalue(who, 0, 1), as_of);
@@ -153,9 +160,16 @@ explain_person(PGconn *conn, const kvp_config *cfg, PGresult *who, const char *a
 	       list_or(&c->id_special_needs_groups, &sb, "(none configured)"));
 	if (PQntuples(res) == 0)
 		printf("  no assessments\n");
-	for (i = 0; i < PQntuples(res); i++)
+	for (i = 0; i < PQntuples(res); i++) {
 		printf("  %s %-10s %-34s %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
 		       PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
+		if (strstr(PQgetvalue(res, i, 3), "ASSESSMENT_CONFLICT") != NULL)
+			conflict = true;
+	}
+	if (conflict)
+		printf("  ASSESSMENT_CONFLICT: the latest day's rows disagree; SPECIAL_NEEDS if any of them\n"
+		       "  says a special-needs group (the doubt falls on the side of the right);\n"
+		       "  a data-quality problem: correct the assessment in the case system\n");
 	PQclear(res);
 
 	/* benefits */
@@ -231,17 +245,14 @@ explain_person(PGconn *conn, const kvp_config *cfg, PGresult *who, const char *a
 	}
 	PQclear(res);
 
-	/* the verdict, from the scan's own queries; the transaction holds kvp_pay */
-	res = NULL;
-	if (db_begin(conn) < 0)
-		goto done;
-	if (scan_payments(conn, cfg, &sp, false) == 0) {
+	/* the verdict, from the scan's own queries; the transaction holds kvp_pay and kvp_ig */
+	{
 		char *sql = db_expand(conn, cfg, sql_get("identify.sql"));
 
 		res = db_exec(conn, "identification query", sql, SCAN_NPARAMS, sp.values);
 		free(sql);
 	}
-	if (db_rollback(conn) < 0 || res == NULL)
+	if (res == NULL)
 		goto done;
 	printf("\nResult\n");
 	if (PQntuples(res) == 0) {
@@ -275,6 +286,8 @@ explain_person(PGconn *conn, const kvp_config *cfg, PGresult *who, const char *a
 	rc = 0;
 done:
 	PQclear(res);
+	if (in_tx && db_rollback(conn) < 0)
+		rc = -1;
 	sb_free(&sb);
 	sb_free(&months);
 	scan_params_free(&sp);

@@ -92,13 +92,23 @@ scan_payments(PGconn *conn, const kvp_config *cfg, const scan_params *sp, bool d
 {
 	char *sql = xasprintf("CREATE TEMP TABLE kvp_pay ON COMMIT DROP AS %s", sql_get("payments.sql"));
 	char *expanded = db_expand(conn, cfg, sql);
-	const char *p[SCAN_PAY_NPARAMS];
+	const char *p[SCAN_PAY_NPARAMS], *ig[2];
 	int rc;
 
 	memcpy(p, sp->pay_values, sizeof(p));
 	p[4] = duplicates ? "true" : "false";
 	rc = db_command(conn, "payments pass", expanded, SCAN_PAY_NPARAMS, p);
+	free(expanded);
+	free(sql);
+	if (rc < 0)
+		return rc;
 
+	/* the current innsatsgruppe, once: identify, data quality and explain read kvp_ig */
+	sql = xasprintf("CREATE TEMP TABLE kvp_ig ON COMMIT DROP AS %s", sql_get("innsatsgruppe.sql"));
+	expanded = db_expand(conn, cfg, sql);
+	ig[0] = sp->pay_values[0];
+	ig[1] = sp->pay_values[3];
+	rc = db_command(conn, "innsatsgruppe pass", expanded, 2, ig);
 	free(expanded);
 	free(sql);
 	return rc;

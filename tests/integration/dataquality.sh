@@ -39,6 +39,32 @@ printf 'log = { destination = "stderr"; };\nidentification = { payment_kinds = [
 OUT=$("$KVPSCAN" -c "$T_SCRATCH/kinds.conf" data-quality --as-of 2023-03-01 2>/dev/null)
 assert_not_contains "$OUT" "UNKNOWN_PAYMENT_KIND" "a configured payment kind is known"
 
+# ASSESSMENT_CONFLICT: the latest day's decisions disagree (source contract, assessment section)
+psql_q "INSERT INTO kvp_src.person VALUES ('P-DQC', 'DQ-CONFLICT', '1980-01-01', '0301', 'Z1', NULL);
+	INSERT INTO kvp_src.assessment VALUES ('P-DQC', '2022-09-01', 'VEDTAK_14A', 'SITUASJONSBESTEMT_INNSATS'),
+		('P-DQC', '2022-09-01', 'VEDTAK_14A', 'SPESIELT_TILPASSET_INNSATS'),
+		('P-DQC', '2022-09-01', 'AEV', 'STANDARD_INNSATS'),
+		('P-DQC', '2021-09-01', 'VEDTAK_14A', 'VARIG_TILPASSET_INNSATS');
+	INSERT INTO kvp_src.person VALUES ('P-DQT', 'DQ-TIE-ONLY', '1980-01-01', '0301', 'Z1', NULL);
+	INSERT INTO kvp_src.assessment VALUES ('P-DQT', '2022-09-01', 'VEDTAK_14A', 'STANDARD_INNSATS'),
+		('P-DQT', '2022-09-01', 'AEV', 'SPESIELT_TILPASSET_INNSATS')" >/dev/null
+OUT=$("$KVPSCAN" -c "$CONF" data-quality --as-of 2023-03-01 2>/dev/null)
+assert_contains "$OUT" "ASSESSMENT_CONFLICT,DQ-CONFLICT,2" "data-quality lists the conflict with its two rows"
+assert_not_contains "$OUT" "DQ-TIE-ONLY" "a decision beside an AEV on one day is the tie rule, not a conflict"
+OUT=$("$KVPSCAN" -c "$CONF" data-quality --as-of 2022-08-31 2>/dev/null)
+assert_not_contains "$OUT" "ASSESSMENT_CONFLICT" "as of the day before, there is no conflict"
+OUT=$("$KVPSCAN" -c "$CONF" scan --dry-run --as-of 2023-03-01 2>/dev/null)
+assert_contains "$OUT" "DQ-CONFLICT,0301,Z1,SPECIAL_NEEDS," "the conflict with SPESIELT among it makes the person SPECIAL_NEEDS"
+assert_status 0 "explain the conflict" -- "$KVPSCAN" -c "$CONF" explain --as-of 2023-03-01 DQ-CONFLICT
+assert_contains "$OUT" "SPESIELT_TILPASSET_INNSATS         current innsatsgruppe, in conflict (ASSESSMENT_CONFLICT)" \
+	"explain marks the conflicting rows"
+assert_contains "$OUT" "ASSESSMENT_CONFLICT: the latest day's rows disagree" "explain explains the conflict"
+assert_contains "$OUT" "STANDARD_INNSATS                   replaced" "explain: the losing AEV of that day is replaced"
+assert_status 0 "migrate" -- "$KVPSCAN" -c "$CONF" migrate
+assert_status 0 "a stored scan" -- "$KVPSCAN" -c "$CONF" scan --as-of 2023-03-01
+assert_eq "2|1" "$(psql_q "SELECT rows || '|' || persons FROM kvpscan.run_data_quality WHERE code = 'ASSESSMENT_CONFLICT'")" \
+	"the run counts the conflict (rows and persons)"
+
 assert_status 2 "a bad format exits 2" -- "$KVPSCAN" -c "$CONF" data-quality --format json
 assert_status 2 "a bad date exits 2" -- "$KVPSCAN" -c "$CONF" data-quality --as-of tomorrow
 assert_status 0 "data-quality --help" -- "$KVPSCAN" data-quality --help

@@ -58,6 +58,14 @@ present CONSECUTIVE-RUN-5 "0301,Z1,LONG_TERM,$FULL,5" "a run of 5 months"
 present SN-ONLY "0301,Z1,SPECIAL_NEEDS,$FULL,0" "spesielt tilpasset innsats without payments is SPECIAL_NEEDS"
 present SN-TIE-VEDTAK-WINS "0301,Z1,SPECIAL_NEEDS,NOT_INFORMED+NOT_ASSESSED,0" "VEDTAK_14A wins a same-day tie (and the AEV counts)"
 absent SN-TIE-AEV-LOSES "an AEV loses a same-day tie with VEDTAK_14A"
+present SN-CONFLICT-SPES-SIT "0301,Z1,SPECIAL_NEEDS,NOT_INFORMED+NOT_ASSESSED+AEV_MISSING,0" \
+	"a same-day conflict of decisions with SPESIELT among them is SPECIAL_NEEDS (not byte order)"
+present SN-CONFLICT-AEV "0301,Z1,SPECIAL_NEEDS,NOT_INFORMED+NOT_ASSESSED,0" "a same-day conflict of AEVs with SPESIELT among them"
+absent SN-CONFLICT-NO-SPES "a conflict with no special group is not SPECIAL_NEEDS"
+absent SN-CONFLICT-LOSING-KIND "disagreeing AEVs lose to the same day's decision"
+absent SN-CONFLICT-OLDER "an older day's conflict is replaced by a later decision"
+present SN-SAME-TWICE "0301,Z1,SPECIAL_NEEDS,NOT_INFORMED+NOT_ASSESSED+AEV_MISSING,0" "the same group twice"
+present SN-CONFLICT-NULL "0301,Z1,SPECIAL_NEEDS,NOT_INFORMED+NOT_ASSESSED+AEV_MISSING,0" "an inconclusive row beside a conclusion"
 present SN-LATER-NULL "0301,Z1,SPECIAL_NEEDS,NOT_INFORMED+NOT_ASSESSED,0" "a later inconclusive AEV keeps the group"
 absent SN-REPLACED "a later standard decision replaces the group"
 absent SN-AFTER-D "a decision after D is ignored"
@@ -113,7 +121,7 @@ assert_eq "$sorted" "$body" "sorted by office_id, veileder_id (empty last), case
 assert_eq "VEIL-INACTIVE VEIL-NONE VEIL-UNKNOWN OFFICE-B OFFICE-B-NONE" \
 	"$(printf '%s\n' "$body" | tail -n 5 | cut -d, -f1 | tr '\n' ' ' | sed 's/ $//')" \
 	"fallback lines close each office"
-assert_eq 38 "$(printf '%s\n' "$body" | wc -l | tr -d ' ')" "38 flagged candidates in all (every present line above)"
+assert_eq 42 "$(printf '%s\n' "$body" | wc -l | tr -d ' ')" "42 flagged candidates in all (every present line above)"
 
 # 29 February, the day before: still 66
 scan default --as-of 2023-02-28
@@ -129,13 +137,13 @@ assert_eq "MONTHS-5,0301,Z1,LONG_TERM,$FULL,5," "$(line MONTHS-5)" "a candidate 
 scan default --as-of 2023-03-01 --format json
 assert_contains "$CSV" '{"case_ref":"VEIL-NONE","office_id":"0301","veileder_id":null,"reasons":["LONG_TERM"],"flags":["NOT_INFORMED","NOT_ASSESSED","AEV_MISSING"],"months":5}' "json: null veileder, arrays"
 assert_contains "$CSV" '"reasons":["LONG_TERM","SPECIAL_NEEDS"]' "json: both reasons"
-assert_eq 38 "$(printf '%s\n' "$CSV" | grep -c '"case_ref"')" "json carries the same rows"
+assert_eq 42 "$(printf '%s\n' "$CSV" | grep -c '"case_ref"')" "json carries the same rows"
 if command -v jq >/dev/null 2>&1; then
-	assert_eq 38 "$(printf '%s\n' "$CSV" | jq length)" "json parses"
+	assert_eq 42 "$(printf '%s\n' "$CSV" | jq length)" "json parses"
 fi
 scan default --as-of 2023-03-01 --format table
 assert_contains "$CSV" "(fallback)" "table marks the fallback"
-assert_contains "$CSV" "(38 rows)" "table counts its rows"
+assert_contains "$CSV" "(42 rows)" "table counts its rows"
 
 # usage errors
 assert_status 2 "invalid --as-of exits 2" -- "$KVPSCAN" -c "$T_SCRATCH/default.conf" scan --dry-run --as-of 2023-02-30
