@@ -241,6 +241,9 @@ for w in Målekort Mål Faktisk Deltakere Kandidater "Ikke informert" "Nav Bjør
 	assert_contains "$HTML" "$w" "html: $w"
 done
 assert_not_contains "$HTML" "<script" "html: no script"
+assert_not_contains "$HTML" "Tallene gjelder personer i arbeidsfør alder" "html: the footnote does not say every figure is of working age"
+assert_contains "$HTML" "Målgruppen og trakten gjelder personer i arbeidsfør alder; mottakere av stønad og deltakere telles uansett alder." \
+	"html: the footnote says which figures are of working age"
 assert_not_contains "$HTML" "Per <Berg>" "html: names are escaped"
 assert_not_contains "$HTML" "SECRET-A3" "html: no protected case_ref"
 assert_not_contains "$HTML" "src=" "html: no external images"
