@@ -1,6 +1,7 @@
 /* main.c - kvpscan: command line, configuration and dispatch */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +140,29 @@ setup_logging(const kvp_ctx *ctx)
 	log_setup(cfg->log_ident, use_syslog, facility < 0 ? LOG_DAEMON : facility, level);
 }
 
+/*
+ * One check at exit for every command: output that could not be written
+ * (a full disk, a closed pipe, > /dev/full) is a failure, not a success.
+ */
+static int
+output_checked(int rc)
+{
+	int err = 0;
+
+	if (fflush(stdout) != 0)
+		err = errno;
+	if (err != 0 || ferror(stdout)) {
+		if (err != 0)
+			log_error("could not write to standard output: %s", strerror(err));
+		else
+			log_error("could not write to standard output");
+		log_hint("check the disk or the pipe the output goes to; the output is incomplete");
+		if (rc == KVP_EXIT_OK)
+			rc = KVP_EXIT_FAILURE;
+	}
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -154,12 +178,12 @@ main(int argc, char **argv)
 		return KVP_EXIT_USAGE;
 	if (version) {
 		printf("kvpscan %s\n", PACKAGE_VERSION);
-		return KVP_EXIT_OK;
+		return output_checked(KVP_EXIT_OK);
 	}
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0
 	    || strcmp(argv[1], "help") == 0) {
 		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? KVP_EXIT_USAGE : KVP_EXIT_OK;
+		return output_checked(argc < 2 ? KVP_EXIT_USAGE : KVP_EXIT_OK);
 	}
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (strcmp(commands[i].name, argv[1]) == 0)
@@ -183,5 +207,5 @@ main(int argc, char **argv)
 	opterr = 1;
 	rc = cmd->fn(argc - 1, argv + 1, &ctx);
 	conf_free(&ctx.cfg);
-	return rc;
+	return output_checked(rc);
 }
