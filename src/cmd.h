@@ -40,6 +40,7 @@ int cmd_run(int argc, char **argv, kvp_ctx *ctx);           /* cmd_run.c */
 int cmd_daemon(int argc, char **argv, kvp_ctx *ctx);        /* daemon.c */
 int cmd_status(int argc, char **argv, kvp_ctx *ctx);        /* status.c */
 int cmd_audit(int argc, char **argv, kvp_ctx *ctx);         /* audit.c */
+int cmd_check_source(int argc, char **argv, kvp_ctx *ctx);  /* check_source.c */
 
 /* True if argv holds -h or --help before any "--"; for commands' own help. */
 bool cmd_wants_help(int argc, char **argv);

@@ -24,6 +24,7 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{"check-config", cmd_check_config, "validate the configuration file and exit"},
+	{"check-source", cmd_check_source, "check the source schema against the source contract"},
 	{"migrate", cmd_migrate, "create or upgrade kvpscan's own schema"},
 	{"demo-data", cmd_demo_data, "fill the source schema with generated demo data"},
 	{"scan", cmd_scan, "identify and flag KVP candidates"},

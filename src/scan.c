@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_source.h"
 #include "cmd.h"
 #include "db.h"
 #include "log.h"
@@ -544,7 +545,8 @@ scan_store(PGconn *conn, const kvp_config *cfg, const char *as_of, scan_summary 
 	memset(sum, 0, sizeof(*sum));
 	if (db_begin(conn) < 0)
 		goto done;
-	r = scan_store_tx(conn, cfg, as_of, fingerprint, sum);
+	/* a broken source contract is refused before anything is read (check_source.c) */
+	r = check_source_structure(conn, cfg) < 0 ? -1 : scan_store_tx(conn, cfg, as_of, fingerprint, sum);
 	if (r == 1) {
 		rc = db_rollback(conn) < 0 ? -1 : 0;
 		goto done;
