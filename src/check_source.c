@@ -493,9 +493,14 @@ cs_query(PGconn *conn, const kvp_config *cfg, cs_report *r, int rel, const char 
 		if (state && (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0))
 			p->detail = xasprintf("SQLSTATE %s; the server's message is not shown because it"
 					      " may quote personal data", state);
-		else
-			p->detail = xasprintf("%s (SQLSTATE %s)", msg ? msg : PQerrorMessage(conn),
+		else {
+			const char *sdetail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+			int len = sdetail ? (int) strcspn(sdetail, "\n") : 0;
+
+			p->detail = xasprintf("%s%s%.*s (SQLSTATE %s)", msg ? msg : PQerrorMessage(conn),
+					      sdetail ? ": " : "", len, sdetail ? sdetail : "",
 					      state ? state : "-");
+		}
 		p->hint = xstrdup("a view's owner needs SELECT on what the view reads, a foreign table"
 				  " a user mapping and a reachable server; run SELECT * FROM the"
 				  " relation LIMIT 1 in psql as kvpscan's role to see the whole error");
