@@ -405,6 +405,8 @@ f_bool(kvp_config *cfg, const opt *o)
 static double *
 f_dbl(kvp_config *cfg, const opt *o)
 {
+	/* o->off is offsetof() a double member: the cast is to that member's type */
+	// cppcheck-suppress invalidPointerCast
 	return (double *) ((char *) cfg + o->off);
 }
 
