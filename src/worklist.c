@@ -587,7 +587,7 @@ worklist_enqueue(PGconn *conn, const kvp_config *cfg, int64_t run_id)
 	PGresult *res = NULL;
 	struct wl cur;
 	struct wl_batch *batch = xcalloc(1, sizeof(*batch));
-	kvp_labels labels;
+	kvp_labels labels = {0};
 	bool have = false, own_tx = false, cursor = false;
 	int queued = 0, dead = 0, rc = -1, i, n, r;
 
