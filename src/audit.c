@@ -395,7 +395,8 @@ cmd_audit(int argc, char **argv, kvp_ctx *ctx)
 		log_error("could not write the audit export");
 		goto done;
 	}
-	db_command(conn, "ending the audit snapshot", "COMMIT", 0, NULL);
+	if (db_command(conn, "ending the audit snapshot", "COMMIT", 0, NULL) < 0)
+		goto done;
 	log_info("audit from %s to %s: %d runs, %ld deliveries, %ld resolved items",
 		 from, to, PQntuples(runs), n_del, n_res);
 	rc = KVP_EXIT_OK;

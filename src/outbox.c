@@ -442,8 +442,9 @@ send_due(PGconn *conn, const kvp_config *cfg, int limit, int skip_mask, struct o
 cleanup:
 	if (in_tx)
 		db_rollback(conn);
-	if (locked)
-		(void) sender_lock(conn, cfg, false);
+	/* an error logged is a failed round, even when only the unlock failed */
+	if (locked && sender_lock(conn, cfg, false) < 0)
+		rc = -1;
 	if (rc < 0 && n > 0)
 		log_hint("the claimed deliveries are sent again by the next sender (this session no longer holds them)");
 	free(msgs);

@@ -508,6 +508,8 @@ report_build(PGconn *conn, const kvp_config *cfg, const char *as_of, const char 
 	rc = 0;
 done:
 	PQclear(res);
+	if (rc != 0)
+		report_free(rep);       /* nothing half-built is left to the caller */
 	return rc;
 }
 
