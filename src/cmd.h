@@ -42,7 +42,10 @@ int cmd_status(int argc, char **argv, kvp_ctx *ctx);        /* status.c */
 int cmd_audit(int argc, char **argv, kvp_ctx *ctx);         /* audit.c */
 int cmd_check_source(int argc, char **argv, kvp_ctx *ctx);  /* check_source.c */
 
+/* cmd_common.c: what the commands share */
 /* True if argv holds -h or --help before any "--"; for commands' own help. */
 bool cmd_wants_help(int argc, char **argv);
+/* Connect and check the state schema's version; NULL logged.  Caller PQfinish()es. */
+struct pg_conn *cmd_connect(const kvp_config *cfg);
 
 #endif

@@ -15,19 +15,6 @@
 #include "worklist.h"
 
 
-/* Connect and check the schema; NULL logged. Caller PQfinish()es. */
-static PGconn *
-connect_checked(const kvp_config *cfg)
-{
-	PGconn *conn = db_connect(cfg);
-
-	if (conn && migrate_check(conn, cfg) < 0) {
-		PQfinish(conn);
-		return NULL;
-	}
-	return conn;
-}
-
 static void
 deliver_usage(FILE *out)
 {
@@ -87,7 +74,7 @@ cmd_deliver(int argc, char **argv, kvp_ctx *ctx)
 		deliver_usage(stderr);
 		return KVP_EXIT_USAGE;
 	}
-	conn = connect_checked(&ctx->cfg);
+	conn = cmd_connect(&ctx->cfg);
 	if (conn == NULL)
 		goto cleanup;
 	if (run_id > 0) {
@@ -192,7 +179,7 @@ cmd_outbox(int argc, char **argv, kvp_ctx *ctx)
 		return KVP_EXIT_USAGE;
 	}
 	sb_init(&line);
-	conn = connect_checked(&ctx->cfg);
+	conn = cmd_connect(&ctx->cfg);
 	if (conn == NULL)
 		goto cleanup;
 	sql = db_expand(conn, &ctx->cfg,
@@ -303,7 +290,7 @@ cmd_redeliver(int argc, char **argv, kvp_ctx *ctx)
 		}
 		snprintf(run_s, sizeof(run_s), "%" PRId64, run_id);
 	}
-	conn = connect_checked(&ctx->cfg);
+	conn = cmd_connect(&ctx->cfg);
 	if (conn == NULL)
 		goto cleanup;
 	sql = db_expand(conn, &ctx->cfg,

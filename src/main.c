@@ -64,20 +64,6 @@ usage(FILE *out)
 		"See kvpscan(8) and kvpscan.conf(5).\n", DEFAULT_CONFIG);
 }
 
-bool
-cmd_wants_help(int argc, char **argv)
-{
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
-			return true;
-	}
-	return false;
-}
-
 /*
  * Take the global options out of argv wherever they stand, so a command's
  * own getopt never sees them.  Returns -1 on a usage error.

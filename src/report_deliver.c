@@ -276,10 +276,8 @@ report_deliver_command(kvp_ctx *ctx, const char *as_of)
 	PGconn *conn = NULL;
 	int queued = 0, r, rc = KVP_EXIT_FAILURE;
 
-	conn = db_connect(&ctx->cfg);
+	conn = cmd_connect(&ctx->cfg);
 	if (conn == NULL)
-		goto cleanup;
-	if (migrate_check(conn, &ctx->cfg) < 0)
 		goto cleanup;
 	r = report_enqueue(conn, &ctx->cfg, as_of, &queued);
 	if (r != 0)

@@ -159,8 +159,8 @@ target_set(int argc, char **argv, kvp_ctx *ctx)
 		return KVP_EXIT_USAGE;
 	}
 	snprintf(num, sizeof(num), "%lld", (long long) n);
-	conn = db_connect(&ctx->cfg);
-	if (conn == NULL || migrate_check(conn, &ctx->cfg) < 0)
+	conn = cmd_connect(&ctx->cfg);
+	if (conn == NULL)
 		goto done;
 	known = office_known(conn, &ctx->cfg, argv[optind]);
 	if (known < 0)
@@ -216,8 +216,8 @@ target_list(int argc, char **argv, kvp_ctx *ctx)
 		log_error("unexpected argument \"%s\"", argv[optind]);
 		return KVP_EXIT_USAGE;
 	}
-	conn = db_connect(&ctx->cfg);
-	if (conn == NULL || migrate_check(conn, &ctx->cfg) < 0)
+	conn = cmd_connect(&ctx->cfg);
+	if (conn == NULL)
 		goto done;
 	sql = db_expand(conn, &ctx->cfg,
 			"SELECT office_id, period_start, period_end, target, coalesce(note, ''),"
@@ -330,8 +330,8 @@ target_import(int argc, char **argv, kvp_ctx *ctx)
 		rc = KVP_EXIT_USAGE;
 		goto done;
 	}
-	conn = db_connect(&ctx->cfg);
-	if (conn == NULL || migrate_check(conn, &ctx->cfg) < 0)
+	conn = cmd_connect(&ctx->cfg);
+	if (conn == NULL)
 		goto done;
 
 	for (line = text; line != NULL && *line != '\0'; line = next) {
