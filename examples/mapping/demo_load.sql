@@ -60,11 +60,13 @@ SELECT 'G' || substr(p.case_ref, 2), m.klient_id, 9999, NULL, DATE '2008-03-01',
   FROM :"contract".person p JOIN kmap m USING (person_id)
  WHERE m.klient_id % 7 = 0;
 
--- paid out on the 20th of the month before the period, 09:00 in Oslo
-INSERT INTO fagsystem.utbetaling (klient_id, periode, utbetalt, belop, stonadstype)
-SELECT m.klient_id, to_char(g.period_month, 'YYYYMM'),
+-- paid out twelve days before the period begins, 09:00 in Oslo
+INSERT INTO fagsystem.utbetaling (klient_id, utbetalt, periode_fom, periode_tom, belop, stonadstype)
+SELECT m.klient_id,
        ((date_trunc('month', g.period_month) - interval '12 days')::date + time '09:00')
            AT TIME ZONE 'Europe/Oslo',
+       date_trunc('month', g.period_month)::date,
+       (date_trunc('month', g.period_month) + interval '1 month' - interval '1 day')::date,
        g.amount,
        CASE g.kind WHEN 'LIVSOPPHOLD' THEN 'LIVSOPPH' WHEN 'BOUTGIFTER' THEN 'BOUTG'
                    WHEN 'NODHJELP' THEN 'NODHJ' ELSE g.kind END

@@ -60,20 +60,20 @@ CREATE TABLE fagsystem.sak (
 );
 CREATE INDEX sak_klient_idx ON fagsystem.sak (klient_id);
 
--- Utbetaling: one row per payment transaction.  periode is the month the
--- assistance covers (YYYYMM), utbetalt the moment it was paid out.
+-- Utbetaling: one row per payment transaction: paid out at a moment
+-- (utbetalt) for a period (periode_fom .. periode_tom, a calendar month
+-- here; the month the assistance covers, not the day it was paid).
 CREATE TABLE fagsystem.utbetaling (
     utbetaling_id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     klient_id       bigint NOT NULL,         -- the recipient (no foreign key: history outlives clients)
-    periode         char(6) NOT NULL,        -- 202506
     utbetalt        timestamptz NOT NULL,
+    periode_fom     date NOT NULL,           -- 2025-06-01
+    periode_tom     date NOT NULL,           -- 2025-06-30
     belop           numeric NOT NULL,        -- kroner; negative: a reversal
     stonadstype     varchar(10) NOT NULL     -- LIVSOPPH, BOUTG, NODHJ, ANNET
 );
 CREATE INDEX utbetaling_klient_idx ON fagsystem.utbetaling (klient_id);
--- the view's period_month, indexable because make_date() is immutable
-CREATE INDEX utbetaling_periode_idx ON fagsystem.utbetaling
-    (make_date(substr(periode, 1, 4)::int, substr(periode, 5, 2)::int, 1));
+CREATE INDEX utbetaling_periode_idx ON fagsystem.utbetaling (periode_fom);
 
 -- KVP work recorded in the case: the vendor's codes
 CREATE TABLE fagsystem.kvp_hendelse (

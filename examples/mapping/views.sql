@@ -64,7 +64,7 @@ SELECT DISTINCT ON (k.klient_id)
 
 CREATE OR REPLACE VIEW :"src".payment AS
 SELECT u.klient_id::text               AS person_id,
-       make_date(substr(u.periode, 1, 4)::int, substr(u.periode, 5, 2)::int, 1) AS period_month,
+       u.periode_fom                   AS period_month,
        u.belop                         AS amount,
        CASE u.stonadstype
             WHEN 'LIVSOPPH' THEN 'LIVSOPPHOLD'
