@@ -73,20 +73,7 @@ assert_status 0 "demo data" -- $KVPSCAN -c "$CONF" demo-data --persons 200 --see
 SOCK=$T_SCRATCH/notify.sock
 NOTES=$T_SCRATCH/notify.txt
 : > "$NOTES"
-$PY -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-s.settimeout(300)
-with open(sys.argv[2], "a") as f:
-    while True:
-        try:
-            d = s.recv(4096)
-        except socket.timeout:
-            break
-        f.write(d.decode() + "\n")
-        f.flush()
-' "$SOCK" "$NOTES" &
+$PY "$top_srcdir/tests/peers/dgram_receiver.py" "$SOCK" "$NOTES" --idle 300 &
 LPID=$!
 wait_for 10 "[ -S '$SOCK' ]" || not_ok "notify listener ready"
 

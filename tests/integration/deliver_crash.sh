@@ -95,20 +95,7 @@ N=$(q "SELECT count(*) FROM kvpscan.delivery WHERE state = 'pending'")
 # ---------------------------------------------------------------- a notify listener for the watchdog pings
 SOCK=$T_SCRATCH/notify.sock
 : >notify.txt
-$PY -c '
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-s.settimeout(120)
-with open(sys.argv[2], "a") as f:
-    while True:
-        try:
-            d = s.recv(4096)
-        except socket.timeout:
-            break
-        f.write("%.3f %s\n" % (time.time(), d.decode()))
-        f.flush()
-' "$SOCK" notify.txt &
+$PY "$top_srcdir/tests/peers/dgram_receiver.py" "$SOCK" notify.txt --idle 120 --timestamps &
 LPID=$!
 i=0
 while [ ! -S "$SOCK" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done

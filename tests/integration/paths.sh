@@ -43,7 +43,7 @@ for n in null zero full random urandom tty; do
 	touch "/dev/$n"; mount --bind "olddev/$n" "/dev/$n"
 done
 ln -s /proc/self/fd /dev/fd
-"$PY" "$top_srcdir/tests/peers/syslog_receiver.py" /dev/log syslog.out --time-limit 60 --ready-file ready &
+"$PY" "$top_srcdir/tests/peers/dgram_receiver.py" /dev/log syslog.out --time-limit 60 --ready-file ready &
 rpid=$!
 i=0; while [ ! -e ready ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 "$KVPSCAN" -c syslog.conf scan --as-of 2025-06-15 >scan.stdout 2>scan.stderr; echo $? >scan.rc
