@@ -32,7 +32,7 @@ if ldd "$KVPSCAN" 2>/dev/null | grep -q libasan; then
 	SAMPLE=1
 elif command -v valgrind >/dev/null; then
 	MODE=valgrind
-	SAMPLE=5	# every 5th point, and the first, under valgrind
+	SAMPLE=10	# every 10th point, and the first, under valgrind (the sanitizer build checks them all)
 else
 	MODE=plain; SAMPLE=0
 fi
