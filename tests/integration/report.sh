@@ -399,4 +399,27 @@ if d["total"]["funnel"]["in_scope"] < 500:
 print("ok" if not bad and n > 2 else "%d offices; %s" % (n, "; ".join(bad[:8])))
 PY
 )" "demo data as of 2025-06-15: in scope >= candidates >= informed >= informed and assessed, everywhere"
+
+# what comes from the stored run and what from the source today (docs/report.md, "Stored figures, current
+# names"): renaming an office and removing a veileder after the run changes the names, never a figure
+figures() {	# figures FILE: the report JSON without the names
+	/usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+def strip(x):
+    if isinstance(x, dict):
+        return {k: strip(v) for k, v in x.items() if k not in ("name", "veileder_name", "generated_at")}
+    if isinstance(x, list):
+        return [strip(v) for v in x]
+    return x
+print(json.dumps(strip(d), sort_keys=True))' "$1"
+}
+gone=$(psql_q "SELECT veileder_id FROM kvpscan_demo.item WHERE state <> 'resolved' AND veileder_id IS NOT NULL
+	ORDER BY veileder_id LIMIT 1")
+psql_q "UPDATE kvp_demo.office SET name = 'Nav Gamle Oslo (nytt navn)' WHERE office_id = '0315';
+	DELETE FROM kvp_demo.veileder WHERE veileder_id = '$gone'" >/dev/null
+kd report --format json 2>/dev/null >"$T_SCRATCH/demo2.json"
+assert_eq "$(figures "$T_SCRATCH/demo.json")" "$(figures "$T_SCRATCH/demo2.json")" \
+	"after the run, a renamed office and a removed veileder change no figure of the stored run's report"
+assert_contains "$(cat "$T_SCRATCH/demo2.json")" '"Nav Gamle Oslo (nytt navn)"' "the office's name is today's"
 finish
