@@ -100,38 +100,263 @@ numeric_col(int col)
 	       || col == R_OPEN || col == R_RESOLVED || col == R_DURATION;
 }
 
-int
-cmd_status(int argc, char **argv, kvp_ctx *ctx)
+/* What status reads, and what it concludes from it. */
+struct status {
+	int version, latest;
+	char next[64];                  /* the next scan, "" when unknown */
+	PGresult *runs, *dels, *leases, *faults;
+	bool last_failed;
+	long long dead, faulty, gone;   /* dead deliveries, faulty channels, deliveries of gone senders */
+};
+
+/* The next scheduled scan in daemon.timezone, into st->next ("" when unknown). */
+static void
+status_next_scan(const kvp_config *cfg, struct status *st)
+{
+	kvp_schedule sched;
+
+	st->next[0] = '\0';
+	if (schedule_set_timezone(cfg->dmn_timezone) == 0
+	    && schedule_parse(&sched, cfg->dmn_scan_at, NULL) == 0) {
+		time_t t = schedule_next(&sched, time(NULL));
+		struct tm tm;
+
+		if (t != (time_t) -1 && localtime_r(&t, &tm) != NULL)
+			strftime(st->next, sizeof(st->next), "%Y-%m-%d %H:%M:%S %Z", &tm);
+	}
+}
+
+/* Run the queries the schema version allows and derive the counts; 0 or -1 logged. */
+static int
+status_load(PGconn *conn, const kvp_config *cfg, struct status *st)
+{
+	int i;
+
+	if (migrate_current_version(conn, cfg, &st->version) < 0)
+		return -1;
+	if (st->version >= 2 && (st->runs = state_exec(conn, cfg, "reading the last runs", runs_sql)) == NULL)
+		return -1;
+	if (st->version >= 3
+	    && (st->dels = state_exec(conn, cfg, "counting deliveries", deliveries_sql)) == NULL)
+		return -1;
+	if (st->version >= 8
+	    && ((st->leases = state_exec(conn, cfg, "reading the senders' leases", leases_sql)) == NULL
+		|| (st->faults = state_exec(conn, cfg, "reading the channel faults", faults_sql)) == NULL))
+		return -1;
+	for (i = 0; st->faults != NULL && i < PQntuples(st->faults); i++)
+		if (strcmp(PQgetvalue(st->faults, i, F_WAITING), "0") != 0)
+			st->faulty++;
+	for (i = 0; st->leases != NULL && i < PQntuples(st->leases); i++)
+		if (strcmp(PQgetvalue(st->leases, i, L_ALIVE), "t") != 0)
+			st->gone += strtoll(PQgetvalue(st->leases, i, L_COUNT), NULL, 10);
+	if (st->runs != NULL && PQntuples(st->runs) > 0)
+		st->last_failed = strcmp(PQgetvalue(st->runs, 0, R_STATUS), "succeeded") != 0;
+	if (st->dels != NULL) {
+		int64_t v;
+
+		if (parse_int64(PQgetvalue(st->dels, 0, D_DEAD), 0, INT64_MAX, &v) == 0)
+			st->dead = (long long) v;
+	}
+	return 0;
+}
+
+static bool
+status_healthy(const struct status *st)
+{
+	return !st->last_failed && st->dead == 0 && st->faulty == 0 && st->version == st->latest;
+}
+
+/* The runs as a JSON array. */
+static void
+json_runs(strbuf *sb, const PGresult *runs)
+{
+	int i, j;
+
+	sb_putc(sb, '[');
+	for (i = 0; runs != NULL && i < PQntuples(runs); i++) {
+		sb_puts(sb, i ? ", {" : "{");
+		for (j = 0; j < R_NCOLS; j++) {
+			const char *v = PQgetvalue(runs, i, j);
+
+			sb_printf(sb, "%s\"%s\": ", j ? ", " : "", run_cols[j]);
+			if (numeric_col(j) && *v != '\0')
+				sb_puts(sb, v);
+			else if (numeric_col(j))
+				sb_puts(sb, "null");
+			else
+				json_escape(sb, v);
+		}
+		sb_putc(sb, '}');
+	}
+	sb_putc(sb, ']');
+}
+
+/* The whole status as one JSON object, newline-terminated. */
+static void
+status_json(strbuf *sb, const struct status *st)
+{
+	static const char *const del_names[N_DEL] = {"pending", "failed", "sending", "dead", "sent"};
+	int i, j;
+
+	sb_printf(sb, "{\"schema_version\": %d, \"program_schema_version\": %d, \"next_scan\": ",
+		  st->version, st->latest);
+	json_escape(sb, st->next);
+	sb_puts(sb, ", \"runs\": ");
+	json_runs(sb, st->runs);
+	sb_puts(sb, ", \"deliveries\": {");
+	for (j = 0; j < N_DEL; j++)
+		sb_printf(sb, "%s\"%s\": %s", j ? ", " : "", del_names[j],
+			  st->dels ? PQgetvalue(st->dels, 0, j) : "0");
+	sb_puts(sb, "}, \"leases\": [");
+	for (i = 0; st->leases != NULL && i < PQntuples(st->leases); i++) {
+		const char *pid = PQgetvalue(st->leases, i, L_PID);
+
+		sb_printf(sb, "%s{\"backend_pid\": %s, \"deliveries\": %s, \"lease_until\": ",
+			  i ? ", " : "", pid[0] ? pid : "null", PQgetvalue(st->leases, i, L_COUNT));
+		json_escape(sb, PQgetvalue(st->leases, i, L_UNTIL));
+		sb_printf(sb, ", \"seconds_left\": %s, \"sender_alive\": %s}",
+			  PQgetvalue(st->leases, i, L_LEFT),
+			  strcmp(PQgetvalue(st->leases, i, L_ALIVE), "t") == 0 ? "true" : "false");
+	}
+	sb_puts(sb, "], \"channel_faults\": [");
+	for (i = 0; st->faults != NULL && i < PQntuples(st->faults); i++) {
+		sb_puts(sb, i ? ", {\"channel\": " : "{\"channel\": ");
+		json_escape(sb, PQgetvalue(st->faults, i, F_CHANNEL));
+		sb_puts(sb, ", \"error\": ");
+		json_escape(sb, PQgetvalue(st->faults, i, F_ERROR));
+		sb_puts(sb, ", \"since\": ");
+		json_escape(sb, PQgetvalue(st->faults, i, F_SINCE));
+		sb_puts(sb, ", \"last_seen\": ");
+		json_escape(sb, PQgetvalue(st->faults, i, F_LAST));
+		sb_printf(sb, ", \"waiting\": %s}", PQgetvalue(st->faults, i, F_WAITING));
+	}
+	sb_printf(sb, "], \"healthy\": %s}\n", status_healthy(st) ? "true" : "false");
+}
+
+/* One line per sender holding leases: how many, whose, until when. */
+static void
+text_leases(strbuf *sb, const PGresult *leases)
+{
+	int i;
+
+	for (i = 0; leases != NULL && i < PQntuples(leases); i++) {
+		const char *pid = PQgetvalue(leases, i, L_PID);
+		bool alive = strcmp(PQgetvalue(leases, i, L_ALIVE), "t") == 0;
+
+		sb_printf(sb, "  %s held by ", PQgetvalue(leases, i, L_COUNT));
+		if (pid[0] == '\0')
+			sb_puts(sb, "a sender of an earlier version");
+		else
+			sb_printf(sb, "the sender in backend %s (%s)", pid, alive ? "running" : "gone");
+		if (!alive && pid[0] != '\0')
+			sb_puts(sb, ": the next deliver takes them over at once\n");
+		else if (strcmp(PQgetvalue(leases, i, L_LEFT), "0") == 0)
+			sb_printf(sb, ", lease ended %s: the next deliver sends them again\n",
+				  PQgetvalue(leases, i, L_UNTIL));
+		else
+			sb_printf(sb, ", lease until %s (%s s left)\n", PQgetvalue(leases, i, L_UNTIL),
+				  PQgetvalue(leases, i, L_LEFT));
+	}
+}
+
+/* The last runs as a fixed-width table. */
+static void
+text_runs(strbuf *sb, const PGresult *runs)
+{
+	int i;
+
+	sb_puts(sb, "\nlast runs\n");
+	sb_printf(sb, "%6s  %-10s  %-23s  %8s  %-9s  %10s  %7s  %5s  %5s  %8s\n", "run", "as of",
+		  "started", "seconds", "status", "candidates", "flagged", "new", "open", "resolved");
+	for (i = 0; runs != NULL && i < PQntuples(runs); i++)
+		sb_printf(sb, "%6s  %-10s  %-23s  %8s  %-9s  %10s  %7s  %5s  %5s  %8s\n",
+			  PQgetvalue(runs, i, R_ID), PQgetvalue(runs, i, R_AS_OF),
+			  PQgetvalue(runs, i, R_STARTED), PQgetvalue(runs, i, R_DURATION),
+			  PQgetvalue(runs, i, R_STATUS), PQgetvalue(runs, i, R_CANDIDATES),
+			  PQgetvalue(runs, i, R_FLAGGED), PQgetvalue(runs, i, R_NEW),
+			  PQgetvalue(runs, i, R_OPEN), PQgetvalue(runs, i, R_RESOLVED));
+	if (runs == NULL || PQntuples(runs) == 0)
+		sb_puts(sb, "  (no runs yet)\n");
+}
+
+/* The whole status for a person to read. */
+static void
+status_text(strbuf *sb, const struct status *st)
+{
+	int i;
+
+	sb_printf(sb, "schema version   %d (program %d)%s\n", st->version, st->latest,
+		  st->version == st->latest ? "" : "  -- run \"kvpscan migrate\"");
+	sb_printf(sb, "next scan        %s\n", st->next[0] ? st->next : "unknown");
+	if (st->dels != NULL)
+		sb_printf(sb, "deliveries       %s pending, %s failed (to be retried), %s sending, %s dead, "
+			  "%s sent\n", PQgetvalue(st->dels, 0, D_PENDING), PQgetvalue(st->dels, 0, D_FAILED),
+			  PQgetvalue(st->dels, 0, D_SENDING), PQgetvalue(st->dels, 0, D_DEAD),
+			  PQgetvalue(st->dels, 0, D_SENT));
+	text_leases(sb, st->leases);
+	for (i = 0; st->faults != NULL && i < PQntuples(st->faults); i++)
+		sb_printf(sb, "channel %-8s cannot send at all since %s (last %s): %s; %s deliveries wait\n",
+			  PQgetvalue(st->faults, i, F_CHANNEL), PQgetvalue(st->faults, i, F_SINCE),
+			  PQgetvalue(st->faults, i, F_LAST), PQgetvalue(st->faults, i, F_ERROR),
+			  PQgetvalue(st->faults, i, F_WAITING));
+	text_runs(sb, st->runs);
+}
+
+/* Warn about what is unwell; the exit status for monitoring. */
+static int
+status_verdict(const struct status *st)
+{
+	int rc = KVP_EXIT_OK;
+
+	if (st->version != st->latest) {
+		log_warning("schema is at version %d, the program needs %d", st->version, st->latest);
+		rc = KVP_EXIT_FAILURE;
+	}
+	if (st->last_failed) {
+		log_warning("the last run failed");
+		rc = KVP_EXIT_FAILURE;
+	}
+	if (st->dead > 0) {
+		log_warning("%lld deliveries are dead", st->dead);
+		log_hint("see \"kvpscan outbox --failed\"");
+		rc = KVP_EXIT_FAILURE;
+	}
+	if (st->faulty > 0) {
+		log_warning("%lld %s cannot send at all", st->faulty, st->faulty == 1 ? "channel" : "channels");
+		log_hint("fix the configuration the error names; the deliveries are kept and go out "
+			 "on the next delivery round (or now: \"kvpscan deliver\")");
+		rc = KVP_EXIT_FAILURE;
+	}
+	if (st->gone > 0) {
+		log_warning("%lld deliveries are held by a sender that is gone", st->gone);
+		log_hint("the next \"kvpscan deliver\" or run takes them over at once");
+	}
+	return rc;
+}
+
+/* Options: --format; 0, or a KVP_EXIT_* code to return at once (help, usage error). */
+static int
+status_options(int argc, char **argv, bool *json)
 {
 	static const struct option opts[] = {
 		{"format", required_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
-	static const char *const del_names[N_DEL] = {"pending", "failed", "sending", "dead", "sent"};
-	bool json = false, last_failed = false;
-	PGconn *conn = NULL;
-	PGresult *runs = NULL, *dels = NULL, *leases = NULL, *faults = NULL;
-	long long faulty = 0, gone = 0;
-	kvp_schedule sched;
-	char next[64] = "";
-	int c, i, j, version = 0, latest = migrate_latest_version(), rc = KVP_EXIT_FAILURE;
-	long long dead = 0;
-	strbuf sb;
+	int c;
 
-	sb_init(&sb);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (strcmp(optarg, "json") == 0) {
-				json = true;
+				*json = true;
 			} else if (strcmp(optarg, "table") != 0) {
 				log_error("invalid value for --format: \"%s\"", optarg);
 				log_hint("use table or json");
 				return KVP_EXIT_USAGE;
 			}
 			break;
-		case 'h': status_usage(stdout); return KVP_EXIT_OK;
+		case 'h': status_usage(stdout); return -1;
 		default: status_usage(stderr); return KVP_EXIT_USAGE;
 		}
 	}
@@ -140,166 +365,41 @@ cmd_status(int argc, char **argv, kvp_ctx *ctx)
 		status_usage(stderr);
 		return KVP_EXIT_USAGE;
 	}
-	if (schedule_set_timezone(ctx->cfg.dmn_timezone) == 0
-	    && schedule_parse(&sched, ctx->cfg.dmn_scan_at, NULL) == 0) {
-		time_t t = schedule_next(&sched, time(NULL));
-		struct tm tm;
+	return 0;
+}
 
-		if (t != (time_t) -1 && localtime_r(&t, &tm) != NULL)
-			strftime(next, sizeof(next), "%Y-%m-%d %H:%M:%S %Z", &tm);
-	}
+int
+cmd_status(int argc, char **argv, kvp_ctx *ctx)
+{
+	struct status st;
+	bool json = false;
+	PGconn *conn = NULL;
+	int rc = KVP_EXIT_FAILURE;
+	strbuf sb;
 
+	memset(&st, 0, sizeof(st));
+	rc = status_options(argc, argv, &json);
+	if (rc != 0)
+		return rc < 0 ? KVP_EXIT_OK : rc;
+	rc = KVP_EXIT_FAILURE;
+	st.latest = migrate_latest_version();
+	status_next_scan(&ctx->cfg, &st);
+	sb_init(&sb);
 	conn = db_connect(&ctx->cfg);
-	if (conn == NULL || migrate_current_version(conn, &ctx->cfg, &version) < 0)
+	if (conn == NULL || status_load(conn, &ctx->cfg, &st) < 0)
 		goto cleanup;
-	if (version >= 2 && (runs = state_exec(conn, &ctx->cfg, "reading the last runs", runs_sql)) == NULL)
-		goto cleanup;
-	if (version >= 3 && (dels = state_exec(conn, &ctx->cfg, "counting deliveries", deliveries_sql)) == NULL)
-		goto cleanup;
-	if (version >= 8 && ((leases = state_exec(conn, &ctx->cfg, "reading the senders' leases", leases_sql)) == NULL
-			     || (faults = state_exec(conn, &ctx->cfg, "reading the channel faults", faults_sql)) == NULL))
-		goto cleanup;
-	for (i = 0; faults != NULL && i < PQntuples(faults); i++)
-		if (strcmp(PQgetvalue(faults, i, F_WAITING), "0") != 0)
-			faulty++;
-	for (i = 0; leases != NULL && i < PQntuples(leases); i++)
-		if (strcmp(PQgetvalue(leases, i, L_ALIVE), "t") != 0)
-			gone += strtoll(PQgetvalue(leases, i, L_COUNT), NULL, 10);
-	if (runs != NULL && PQntuples(runs) > 0)
-		last_failed = strcmp(PQgetvalue(runs, 0, R_STATUS), "succeeded") != 0;
-	if (dels != NULL) {
-		int64_t v;
-
-		if (parse_int64(PQgetvalue(dels, 0, D_DEAD), 0, INT64_MAX, &v) == 0)
-			dead = (long long) v;
-	}
-
-	if (json) {
-		sb_printf(&sb, "{\"schema_version\": %d, \"program_schema_version\": %d, \"next_scan\": ",
-			  version, latest);
-		json_escape(&sb, next);
-		sb_puts(&sb, ", \"runs\": [");
-		for (i = 0; runs != NULL && i < PQntuples(runs); i++) {
-			sb_puts(&sb, i ? ", {" : "{");
-			for (j = 0; j < R_NCOLS; j++) {
-				const char *v = PQgetvalue(runs, i, j);
-
-				sb_printf(&sb, "%s\"%s\": ", j ? ", " : "", run_cols[j]);
-				if (numeric_col(j) && *v != '\0')
-					sb_puts(&sb, v);
-				else if (numeric_col(j))
-					sb_puts(&sb, "null");
-				else
-					json_escape(&sb, v);
-			}
-			sb_putc(&sb, '}');
-		}
-		sb_puts(&sb, "], \"deliveries\": {");
-		for (j = 0; j < N_DEL; j++)
-			sb_printf(&sb, "%s\"%s\": %s", j ? ", " : "", del_names[j],
-				  dels ? PQgetvalue(dels, 0, j) : "0");
-		sb_puts(&sb, "}, \"leases\": [");
-		for (i = 0; leases != NULL && i < PQntuples(leases); i++) {
-			const char *pid = PQgetvalue(leases, i, L_PID);
-
-			sb_printf(&sb, "%s{\"backend_pid\": %s, \"deliveries\": %s, \"lease_until\": ",
-				  i ? ", " : "", pid[0] ? pid : "null", PQgetvalue(leases, i, L_COUNT));
-			json_escape(&sb, PQgetvalue(leases, i, L_UNTIL));
-			sb_printf(&sb, ", \"seconds_left\": %s, \"sender_alive\": %s}",
-				  PQgetvalue(leases, i, L_LEFT),
-				  strcmp(PQgetvalue(leases, i, L_ALIVE), "t") == 0 ? "true" : "false");
-		}
-		sb_puts(&sb, "], \"channel_faults\": [");
-		for (i = 0; faults != NULL && i < PQntuples(faults); i++) {
-			sb_puts(&sb, i ? ", {\"channel\": " : "{\"channel\": ");
-			json_escape(&sb, PQgetvalue(faults, i, F_CHANNEL));
-			sb_puts(&sb, ", \"error\": ");
-			json_escape(&sb, PQgetvalue(faults, i, F_ERROR));
-			sb_puts(&sb, ", \"since\": ");
-			json_escape(&sb, PQgetvalue(faults, i, F_SINCE));
-			sb_puts(&sb, ", \"last_seen\": ");
-			json_escape(&sb, PQgetvalue(faults, i, F_LAST));
-			sb_printf(&sb, ", \"waiting\": %s}", PQgetvalue(faults, i, F_WAITING));
-		}
-		sb_printf(&sb, "], \"healthy\": %s}\n",
-			  last_failed || dead > 0 || faulty > 0 || version != latest ? "false" : "true");
-	} else {
-		sb_printf(&sb, "schema version   %d (program %d)%s\n", version, latest,
-			  version == latest ? "" : "  -- run \"kvpscan migrate\"");
-		sb_printf(&sb, "next scan        %s\n", next[0] ? next : "unknown");
-		if (dels != NULL)
-			sb_printf(&sb, "deliveries       %s pending, %s failed (to be retried), %s sending, %s dead, "
-				  "%s sent\n", PQgetvalue(dels, 0, D_PENDING), PQgetvalue(dels, 0, D_FAILED),
-				  PQgetvalue(dels, 0, D_SENDING), PQgetvalue(dels, 0, D_DEAD),
-				  PQgetvalue(dels, 0, D_SENT));
-		for (i = 0; leases != NULL && i < PQntuples(leases); i++) {
-			const char *pid = PQgetvalue(leases, i, L_PID);
-			bool alive = strcmp(PQgetvalue(leases, i, L_ALIVE), "t") == 0;
-
-			sb_printf(&sb, "  %s held by ", PQgetvalue(leases, i, L_COUNT));
-			if (pid[0] == '\0')
-				sb_puts(&sb, "a sender of an earlier version");
-			else
-				sb_printf(&sb, "the sender in backend %s (%s)", pid,
-					  alive ? "running" : "gone");
-			if (!alive && pid[0] != '\0')
-				sb_puts(&sb, ": the next deliver takes them over at once\n");
-			else if (strcmp(PQgetvalue(leases, i, L_LEFT), "0") == 0)
-				sb_printf(&sb, ", lease ended %s: the next deliver sends them again\n",
-					  PQgetvalue(leases, i, L_UNTIL));
-			else
-				sb_printf(&sb, ", lease until %s (%s s left)\n", PQgetvalue(leases, i, L_UNTIL),
-					  PQgetvalue(leases, i, L_LEFT));
-		}
-		for (i = 0; faults != NULL && i < PQntuples(faults); i++)
-			sb_printf(&sb, "channel %-8s cannot send at all since %s (last %s): %s; %s deliveries wait\n",
-				  PQgetvalue(faults, i, F_CHANNEL), PQgetvalue(faults, i, F_SINCE),
-				  PQgetvalue(faults, i, F_LAST), PQgetvalue(faults, i, F_ERROR),
-				  PQgetvalue(faults, i, F_WAITING));
-		sb_puts(&sb, "\nlast runs\n");
-		sb_printf(&sb, "%6s  %-10s  %-23s  %8s  %-9s  %10s  %7s  %5s  %5s  %8s\n", "run", "as of",
-			  "started", "seconds", "status", "candidates", "flagged", "new", "open", "resolved");
-		for (i = 0; runs != NULL && i < PQntuples(runs); i++)
-			sb_printf(&sb, "%6s  %-10s  %-23s  %8s  %-9s  %10s  %7s  %5s  %5s  %8s\n",
-				  PQgetvalue(runs, i, R_ID), PQgetvalue(runs, i, R_AS_OF),
-				  PQgetvalue(runs, i, R_STARTED), PQgetvalue(runs, i, R_DURATION),
-				  PQgetvalue(runs, i, R_STATUS), PQgetvalue(runs, i, R_CANDIDATES),
-				  PQgetvalue(runs, i, R_FLAGGED), PQgetvalue(runs, i, R_NEW),
-				  PQgetvalue(runs, i, R_OPEN), PQgetvalue(runs, i, R_RESOLVED));
-		if (runs == NULL || PQntuples(runs) == 0)
-			sb_puts(&sb, "  (no runs yet)\n");
-	}
+	if (json)
+		status_json(&sb, &st);
+	else
+		status_text(&sb, &st);
 	fputs(sb_str(&sb), stdout);
-	rc = KVP_EXIT_OK;
-	if (version != latest) {
-		log_warning("schema is at version %d, the program needs %d", version, latest);
-		rc = KVP_EXIT_FAILURE;
-	}
-	if (last_failed) {
-		log_warning("the last run failed");
-		rc = KVP_EXIT_FAILURE;
-	}
-	if (dead > 0) {
-		log_warning("%lld deliveries are dead", dead);
-		log_hint("see \"kvpscan outbox --failed\"");
-		rc = KVP_EXIT_FAILURE;
-	}
-	if (faulty > 0) {
-		log_warning("%lld %s cannot send at all", faulty, faulty == 1 ? "channel" : "channels");
-		log_hint("fix the configuration the error names; the deliveries are kept and go out "
-			 "on the next delivery round (or now: \"kvpscan deliver\")");
-		rc = KVP_EXIT_FAILURE;
-	}
-	if (gone > 0) {
-		log_warning("%lld deliveries are held by a sender that is gone", gone);
-		log_hint("the next \"kvpscan deliver\" or run takes them over at once");
-	}
+	rc = status_verdict(&st);
 cleanup:
 	sb_free(&sb);
-	PQclear(runs);
-	PQclear(dels);
-	PQclear(leases);
-	PQclear(faults);
+	PQclear(st.runs);
+	PQclear(st.dels);
+	PQclear(st.leases);
+	PQclear(st.faults);
 	PQfinish(conn);
 	return rc;
 }
