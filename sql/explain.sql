@@ -79,8 +79,10 @@ SELECT to_char(pa.start_date, 'YYYY-MM-DD'), coalesce(to_char(pa.end_date, 'YYYY
  ORDER BY pa.start_date
 
 -- @query participation_checks
--- $3 participation.min_hours, $4 participation.max_duration_months; the
--- active participation with the latest start_date, as participation_checks.sql
+-- $3 participation.min_hours, $4 participation.max_duration_months, $5 whether
+-- the source has assessment.self_assessment (explain.c replaces
+-- @self_assessment@ by it); the active participation with the latest
+-- start_date, as participation_checks.sql
 SELECT to_char(a.start_date, 'YYYY-MM-DD'), coalesce(to_char(a.end_date, 'YYYY-MM-DD'), 'open'),
        coalesce(a.planned_hours_per_week::text, 'unknown'),
        CASE WHEN a.planned_hours_per_week IS NULL OR a.planned_hours_per_week < $3::numeric
@@ -93,8 +95,29 @@ SELECT to_char(a.start_date, 'YYYY-MM-DD'), coalesce(to_char(a.end_date, 'YYYY-M
        (extract(year FROM age($2::date, a.start_date)) * 12
         + extract(month FROM age($2::date, a.start_date)))::int::text,
        CASE WHEN a.start_date + make_interval(months => $4::int) < $2::date
-            THEN 'OVER_DURATION' ELSE 'ok' END
-  FROM (SELECT pa.* FROM @src@.participation pa
+            THEN 'OVER_DURATION' ELSE 'ok' END,
+       to_char(a.decision_date, 'YYYY-MM-DD'),
+       CASE WHEN a.granted IS NULL THEN 'no GRANTED event on or before the start: the start date'
+            ELSE 'the latest GRANTED event on or before the start' END,
+       coalesce(to_char(x.assessed_on, 'YYYY-MM-DD'), 'none'),
+       CASE WHEN x.assessed_on IS NULL THEN 'AEV_AFTER_DECISION' ELSE 'ok' END,
+       CASE WHEN NOT $5::boolean THEN 'unknown (the source has no assessment.self_assessment)'
+            WHEN x.assessed_on IS NULL THEN 'unknown (no AEV)'
+            ELSE coalesce(x.self_assessment::text, 'unknown') END,
+       CASE WHEN x.self_assessment IS FALSE THEN 'NO_SELF_ASSESSMENT'
+            WHEN x.self_assessment IS NULL THEN 'unknown, counted, never flagged' ELSE 'ok' END
+  FROM (SELECT pa.*, g.granted, coalesce(g.granted, pa.start_date) AS decision_date
+          FROM @src@.participation pa
+          LEFT JOIN LATERAL (SELECT max(e.event_date) AS granted FROM @src@.kvp_event e
+                              WHERE e.person_id = pa.person_id AND e.event = 'GRANTED'
+                                AND e.event_date <= pa.start_date) g ON true
          WHERE pa.person_id = $1 AND pa.start_date <= $2::date
            AND (pa.end_date IS NULL OR pa.end_date >= $2::date)
          ORDER BY pa.start_date DESC, pa.end_date DESC NULLS FIRST LIMIT 1) a
+  LEFT JOIN LATERAL (
+      -- the latest AEV on or before the decision; @self_assessment@ as in participation_checks.sql
+      SELECT s.assessed_on, @self_assessment@ AS self_assessment
+        FROM @src@.assessment s
+       WHERE s.person_id = a.person_id AND s.kind = 'AEV' AND s.assessed_on <= a.decision_date
+       ORDER BY s.assessed_on DESC, 2 DESC NULLS LAST
+       LIMIT 1) x ON true

@@ -1,27 +1,39 @@
 -- participation_checks.sql - checks on KVP participations active on D, set-based
 -- (run inside scan_store_tx right after the identification candidates went
--- into the run's temporary table kvp_cand; docs/identification.md
--- "Participation checks")
+-- into the run's temporary table kvp_cand, as the body of the temporary
+-- table kvp_part; docs/identification.md "Participation checks")
 --
 -- Parameters:
 --   $1  date     as-of date D
 --   $2  numeric  participation.min_hours
 --   $3  int      participation.max_duration_months
+-- and the text @self_assessment@, which scan.c replaces before the statement
+-- is sent: "s.self_assessment" when the source's assessment has that
+-- (optional) column, else "NULL::boolean" (every participation then counts
+-- as unknown).
 --
--- One candidate row per person with a participation active on D
--- (start_date <= D and (end_date IS NULL or end_date >= D)) that fails at
--- least one check; with several, the one with the latest start_date counts.
--- Such persons are excluded from identification (IN_PROGRAMME), so they
--- never collide with an identification candidate.  Flags, in this order:
+-- One row per person with a participation active on D (start_date <= D and
+-- (end_date IS NULL or end_date >= D)) and a row in person; with several,
+-- the one with the latest start_date counts.  Rows with flags become
+-- candidates (reasons {IN_PROGRAMME}); such persons are excluded from
+-- identification (IN_PROGRAMME), so they never collide with an
+-- identification candidate.  Flags, in this order:
 --   NOT_FULL_TIME       planned_hours_per_week < $2, or NULL
 --   NO_WRITTEN_PLAN     has_written_plan is not true (false or NULL)
 --   NO_EVALUATION_DATE  next_evaluation_date is NULL
 --   EVALUATION_OVERDUE  next_evaluation_date < D
 --   OVER_DURATION       start_date + $3 months < D
+--   AEV_AFTER_DECISION  no AEV dated on or before the decision: the latest
+--                       GRANTED event on or before start_date, or start_date
+--                       itself when there is none (the source contract's
+--                       rule as written: a GRANTED dated before an older
+--                       participation still is the latest one)
+--   NO_SELF_ASSESSMENT  the latest AEV on or before the decision has
+--                       self_assessment false (true on a tie of one day)
+-- sa_unknown: that AEV's self_assessment is null, there is no such AEV, or
+-- the column is absent; counted (run.self_assessment_unknown), never flagged.
 -- Routing as in identify.sql: the person's veileder when known and active,
 -- else the office fallback (veileder_id NULL, routed_to_fallback true).
-INSERT INTO kvp_cand (person_id, case_ref, office_id, veileder_id,
-    routed_to_fallback, reasons, flags, months, protected)
 WITH act AS (
     SELECT DISTINCT ON (pa.person_id) pa.*
       FROM @src@.participation pa
@@ -29,8 +41,24 @@ WITH act AS (
        AND pa.start_date <= $1::date
        AND (pa.end_date IS NULL OR pa.end_date >= $1::date)
      ORDER BY pa.person_id, pa.start_date DESC, pa.end_date DESC NULLS FIRST
+), dec AS (
+    SELECT a.*,
+           coalesce((SELECT max(e.event_date) FROM @src@.kvp_event e
+                      WHERE e.person_id = a.person_id AND e.event = 'GRANTED'
+                        AND e.event_date <= a.start_date), a.start_date) AS decision_date
+      FROM act a
+), aev AS (
+    SELECT d.*, x.assessed_on AS aev_on, x.self_assessment AS aev_self
+      FROM dec d
+      LEFT JOIN LATERAL (
+          SELECT s.assessed_on, @self_assessment@ AS self_assessment
+            FROM @src@.assessment s
+           WHERE s.person_id = d.person_id AND s.kind = 'AEV'
+             AND s.assessed_on <= d.decision_date
+           ORDER BY s.assessed_on DESC, 2 DESC NULLS LAST
+           LIMIT 1) x ON true
 ), chk AS (
-    SELECT a.person_id,
+    SELECT a.person_id, a.aev_self IS NULL AS sa_unknown,
            array_remove(ARRAY[
                CASE WHEN a.planned_hours_per_week IS NULL
                          OR a.planned_hours_per_week < $2::numeric THEN 'NOT_FULL_TIME' END,
@@ -38,13 +66,14 @@ WITH act AS (
                CASE WHEN a.next_evaluation_date IS NULL THEN 'NO_EVALUATION_DATE' END,
                CASE WHEN a.next_evaluation_date < $1::date THEN 'EVALUATION_OVERDUE' END,
                CASE WHEN a.start_date + make_interval(months => $3::int) < $1::date
-                    THEN 'OVER_DURATION' END], NULL) AS flags
-      FROM act a
+                    THEN 'OVER_DURATION' END,
+               CASE WHEN a.aev_on IS NULL THEN 'AEV_AFTER_DECISION' END,
+               CASE WHEN a.aev_self IS FALSE THEN 'NO_SELF_ASSESSMENT' END], NULL) AS flags
+      FROM aev a
 )
 SELECT p.person_id, p.case_ref, p.office_id, v.veileder_id,
-       v.veileder_id IS NULL, '{IN_PROGRAMME}'::text[], c.flags, 0,
-       p.protection IS NOT NULL
+       v.veileder_id IS NULL AS routed_to_fallback, c.flags,
+       p.protection IS NOT NULL AS protected, c.sa_unknown
   FROM chk c
   JOIN @src@.person p ON p.person_id = c.person_id
   LEFT JOIN @src@.veileder v ON v.veileder_id = p.veileder_id AND v.active IS TRUE
- WHERE cardinality(c.flags) > 0

@@ -56,7 +56,10 @@ CREATE TABLE IF NOT EXISTS @src@.assessment (
     person_id     text,
     assessed_on   date,
     kind          text,
-    innsatsgruppe text
+    innsatsgruppe text,
+    -- optional in a municipality's view: kvpscan works without it
+    -- (every participation's self-assessment then counts as unknown)
+    self_assessment boolean
 );
 CREATE INDEX IF NOT EXISTS assessment_person_idx ON @src@.assessment (person_id, assessed_on);
 

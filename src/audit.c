@@ -15,9 +15,10 @@
 /* Timestamps as ISO 8601 in the session's time zone (Europe/Oslo). */
 #define TS(x) "to_json(" x ")#>>'{}'"
 
-/* The participation checks' counts (migration 006), in run and run_office. */
+/* The participation checks' counts (migrations 006 and 010), in run and run_office. */
 #define PART_COLUMNS " flag_not_full_time, flag_no_written_plan, flag_no_evaluation_date," \
-	" flag_evaluation_overdue, flag_over_duration"
+	" flag_evaluation_overdue, flag_over_duration, flag_aev_after_decision," \
+	" flag_no_self_assessment, self_assessment_unknown"
 
 /* $1 from, $2 to: every run (succeeded or failed) with as_of in [from, to] */
 static const char runs_sql[] =
@@ -94,6 +95,7 @@ static const char *const csv_columns[] = {
 	/* added after the first release: at the end, so a reader by position keeps working */
 	"flag_not_full_time", "flag_no_written_plan", "flag_no_evaluation_date",
 	"flag_evaluation_overdue", "flag_over_duration",
+	"flag_aev_after_decision", "flag_no_self_assessment", "self_assessment_unknown",
 };
 
 /* Type oids of int2, int4, int8 and numeric: written as JSON numbers. */

@@ -218,7 +218,22 @@ explain_person(PGconn *conn, const kvp_config *cfg, PGresult *who, const char *a
 	snprintf(num[0], sizeof(num[0]), "%.17g", c->part_min_hours);
 	snprintf(num[1], sizeof(num[1]), "%d", c->part_max_duration_months);
 	p[2] = num[0]; p[3] = num[1];
-	res = explain_exec(conn, cfg, "participation_checks", 4, p);
+	{
+		bool has_sa = false;
+		char *q = NULL, *sql = NULL;
+		const char *pc[5] = {p[0], p[1], p[2], p[3], NULL};
+
+		if (scan_self_assessment_column(conn, cfg, &has_sa) < 0)
+			goto done;
+		pc[4] = has_sa ? "true" : "false";
+		q = explain_query(conn, cfg, "participation_checks");
+		if (q == NULL)
+			log_error("explain query \"%s\" is missing", "participation_checks");
+		sql = q ? scan_sql_self_assessment(q, has_sa) : NULL;
+		res = sql ? db_exec(conn, "explain query", sql, 5, pc) : NULL;
+		free(sql);
+		free(q);
+	}
 	if (res == NULL)
 		goto done;
 	printf("\nKVP participation checks (on the worklist with reason IN_PROGRAMME when one fails)\n");
@@ -237,9 +252,16 @@ explain_person(PGconn *conn, const kvp_config *cfg, PGresult *who, const char *a
 		       as_of, PQgetvalue(res, 0, 7));
 		printf("  months since start      %-10s at most %s months: %s\n", PQgetvalue(res, 0, 8),
 		       num[1], PQgetvalue(res, 0, 9));
+		printf("  decision                %-10s %s\n", PQgetvalue(res, 0, 10), PQgetvalue(res, 0, 11));
+		printf("  latest AEV by then      %-10s on or before the decision: %s\n",
+		       PQgetvalue(res, 0, 12), PQgetvalue(res, 0, 13));
+		printf("  its self-assessment     %s: %s\n", PQgetvalue(res, 0, 14), PQgetvalue(res, 0, 15));
 		for (i = 3; i <= 9; i += 2)
 			if (strcmp(PQgetvalue(res, 0, i), "ok") != 0)
 				failed = true;
+		if (strcmp(PQgetvalue(res, 0, 13), "ok") != 0
+		    || strcmp(PQgetvalue(res, 0, 15), "NO_SELF_ASSESSMENT") == 0)
+			failed = true;
 		printf("  %s\n", failed ? "a check failed: on the worklist (reasons IN_PROGRAMME)"
 		       : "every check passed: not on any worklist for it");
 	}

@@ -15,6 +15,8 @@ static const struct label {
 	{"NO_WRITTEN_PLAN", "mangler skriftlig program"},
 	{"NO_EVALUATION_DATE", "mangler evalueringsdato"},
 	{"EVALUATION_OVERDUE", "evaluering forfalt"},
+	{"AEV_AFTER_DECISION", "ingen arbeidsevnevurdering før vedtaket"},
+	{"NO_SELF_ASSESSMENT", "egenvurdering ikke dokumentert"},
 	{"IN_PROGRAMME", "deltar i KVP"},
 	{"LONG_TERM", "langtidsmottaker"},
 	{"SPECIAL_NEEDS", "spesielt tilpasset innsats"},

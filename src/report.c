@@ -123,7 +123,8 @@ static const char offices_sql[] =
 	" ro.informed, ro.assessed_relevant, ro.assessed_not_relevant, ro.applied, ro.granted,"
 	" ro.active_participants, ro.flag_not_full_time, ro.flag_no_written_plan,"
 	" ro.flag_no_evaluation_date, ro.flag_evaluation_overdue, ro.flag_over_duration,"
-	" ro.in_scope, ro.assessed"
+	" ro.flag_aev_after_decision, ro.flag_no_self_assessment,"
+	" ro.in_scope, ro.assessed, ro.self_assessment_unknown"
 	" FROM @state@.run_office ro"
 	" LEFT JOIN @src@.office o ON o.office_id = ro.office_id"
 	" LEFT JOIN @state@.target t ON t.office_id = ro.office_id"
@@ -187,7 +188,8 @@ static const char persons_sql[] =
 	" FROM p GROUP BY GROUPING SETS ((office_id), ())";
 
 #define FLAG_ORDER "ARRAY['NOT_INFORMED', 'NOT_ASSESSED', 'AEV_MISSING', 'NOT_FULL_TIME'," \
-	" 'NO_WRITTEN_PLAN', 'NO_EVALUATION_DATE', 'EVALUATION_OVERDUE', 'OVER_DURATION']"
+	" 'NO_WRITTEN_PLAN', 'NO_EVALUATION_DATE', 'EVALUATION_OVERDUE', 'OVER_DURATION'," \
+	" 'AEV_AFTER_DECISION', 'NO_SELF_ASSESSMENT']"
 
 /* One line per person (never a protected one) with items open past the limit, their flags joined. */
 static const char esc_sql[] =
@@ -281,8 +283,9 @@ add_office(report_office *t, const report_office *o)
 	t->applied += o->applied;
 	t->granted += o->granted;
 	t->active += o->active;
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < 7; i++)
 		t->part[i] += o->part[i];
+	t->part_unknown += o->part_unknown;
 	t->in_scope += o->in_scope;
 	t->assessed += o->assessed;
 	if (o->has_target) {
@@ -331,17 +334,20 @@ load_offices(PGconn *conn, const kvp_config *cfg, report *rep, const char *run_i
 		o->applied = val_ll(res, i, c++);
 		o->granted = val_ll(res, i, c++);
 		o->active = val_ll(res, i, c++);
-		for (j = 0; j < 5; j++)
+		for (j = 0; j < 7; j++)
 			o->part[j] = val_ll(res, i, c++);
 		o->has_stages = !PQgetisnull(res, i, c);
 		o->in_scope = val_ll(res, i, c++);
 		o->assessed = val_ll(res, i, c++);
+		o->has_part_unknown = !PQgetisnull(res, i, c);
+		o->part_unknown = val_ll(res, i, c++);
 		if (o->office_id[0] == '\0') {
 			free(o->name);
 			o->name = xstrdup(REPORT_NO_OFFICE);
 		}
 		add_office(&rep->total, o);
 		rep->total.has_stages = rep->total.has_stages && o->has_stages;
+		rep->total.has_part_unknown = (i == 0 || rep->total.has_part_unknown) && o->has_part_unknown;
 	}
 	PQclear(res);
 	return 0;
@@ -569,8 +575,9 @@ report_stages(const report_office *o, report_row rows[REPORT_STAGES])
 int
 report_other(const report_office *o, const kvp_labels *l, report_row rows[REPORT_OTHER_ROWS])
 {
-	static const char *const part_codes[5] = {"NOT_FULL_TIME", "NO_WRITTEN_PLAN",
-		"NO_EVALUATION_DATE", "EVALUATION_OVERDUE", "OVER_DURATION"};
+	static const char *const part_codes[7] = {"NOT_FULL_TIME", "NO_WRITTEN_PLAN",
+		"NO_EVALUATION_DATE", "EVALUATION_OVERDUE", "OVER_DURATION", "AEV_AFTER_DECISION",
+		"NO_SELF_ASSESSMENT"};
 	static const char scope_any[] = "i målgruppen, unntatte medregnet, siste 12 måneder";
 	char label[96];
 	int n = 0, k;
@@ -598,10 +605,12 @@ report_other(const report_office *o, const kvp_labels *l, report_row rows[REPORT
 	row_set(&rows[n++], "Innvilget", true, o->granted, scope_any);
 	row_set(&rows[n++], "Deltakere (aktive)", true, o->active,
 		"alle med en aktiv KVP-deltakelse på datoen, i målgruppen eller ikke (målekortets faktisk)");
-	for (k = 0; k < 5; k++) {
+	for (k = 0; k < 7; k++) {
 		snprintf(label, sizeof(label), "Deltakelse: %s", label_of(l, part_codes[k]));
 		row_set(&rows[n++], label, true, o->part[k], "aktive deltakere");
 	}
+	row_set(&rows[n++], "Deltakelse: egenvurdering ukjent", o->has_part_unknown, o->part_unknown,
+		"aktive deltakere der det ikke er kjent om egenvurderingen er dokumentert");
 	return n;
 }
 
@@ -851,7 +860,8 @@ report_write_csv(const report *rep, FILE *out)
 		"median_days_to_resolve,dead_deliveries,not_full_time,no_written_plan,no_evaluation_date,"
 		"evaluation_overdue,over_duration,in_scope,assessed,target_status,persons_new,persons_resolved,"
 		"persons_open,persons_escalated,persons_escalated_protected,persons_median_days_open,"
-		"persons_median_days_to_resolve\n");
+		"persons_median_days_to_resolve,aev_after_decision,no_self_assessment,"
+		"self_assessment_unknown\n");
 	for (i = 0; i <= rep->n_offices; i++) {
 		const report_office *o = i < rep->n_offices ? &rep->offices[i] : &rep->total;
 		char pc[24], mo[24], mr[24];
@@ -889,9 +899,13 @@ report_write_csv(const report *rep, FILE *out)
 			sb_puts(&sb, ",,");
 		fmt_opt(mo, sizeof(mo), o->has_pmedian_open, o->pmedian_open);
 		fmt_opt(mr, sizeof(mr), o->has_pmedian_resolve, o->pmedian_resolve);
-		sb_printf(&sb, ",%s,%lld,%lld,%lld,%lld,%lld,%s,%s\n", report_status_key(report_status(o)),
+		sb_printf(&sb, ",%s,%lld,%lld,%lld,%lld,%lld,%s,%s", report_status_key(report_status(o)),
 			  o->p_new, o->p_resolved, o->p_open, o->p_escalated, o->p_escalated_protected,
 			  mo[0] == '-' ? "" : mo, mr[0] == '-' ? "" : mr);
+		sb_printf(&sb, ",%lld,%lld,", o->part[5], o->part[6]);
+		if (o->has_part_unknown)
+			sb_printf(&sb, "%lld", o->part_unknown);
+		sb_putc(&sb, '\n');
 	}
 	fputs(sb_str(&sb), out);
 	sb_free(&sb);
@@ -966,8 +980,11 @@ json_office(strbuf *sb, const report_office *o)
 	json_opt_d(sb, o->has_pmedian_resolve, o->pmedian_resolve);
 	sb_printf(sb, "},\"dead_deliveries\":%lld", o->dead_deliveries);
 	sb_printf(sb, ",\"participation\":{\"not_full_time\":%lld,\"no_written_plan\":%lld,"
-		  "\"no_evaluation_date\":%lld,\"evaluation_overdue\":%lld,\"over_duration\":%lld}}",
-		  o->part[0], o->part[1], o->part[2], o->part[3], o->part[4]);
+		  "\"no_evaluation_date\":%lld,\"evaluation_overdue\":%lld,\"over_duration\":%lld,"
+		  "\"aev_after_decision\":%lld,\"no_self_assessment\":%lld,\"self_assessment_unknown\":",
+		  o->part[0], o->part[1], o->part[2], o->part[3], o->part[4], o->part[5], o->part[6]);
+	json_opt_ll(sb, o->has_part_unknown, o->part_unknown);
+	sb_puts(sb, "}}");
 }
 
 static void

@@ -24,8 +24,11 @@ typedef struct report_office {
 	bool has_stages;            /* in_scope and assessed stored (runs from migration 009 on) */
 	long long in_scope, assessed;   /* the funnel's first and last stage */
 	long long active;           /* active participants on as_of: the "actual" */
-	long long part[5];          /* participation checks failed: NOT_FULL_TIME, NO_WRITTEN_PLAN,
-	                               NO_EVALUATION_DATE, EVALUATION_OVERDUE, OVER_DURATION */
+	long long part[7];          /* participation checks failed: NOT_FULL_TIME, NO_WRITTEN_PLAN,
+	                               NO_EVALUATION_DATE, EVALUATION_OVERDUE, OVER_DURATION,
+	                               AEV_AFTER_DECISION, NO_SELF_ASSESSMENT */
+	bool has_part_unknown;      /* part_unknown stored (runs from migration 010 on) */
+	long long part_unknown;     /* active participations whose self-assessment is not known */
 	long long items_new, items_resolved, items_open, escalated, escalated_protected;
 	bool has_median_open, has_median_resolve;
 	double median_open, median_resolve;  /* days */
@@ -119,7 +122,7 @@ typedef struct report_row {
 } report_row;
 
 #define REPORT_STAGES 4
-#define REPORT_OTHER_ROWS 21
+#define REPORT_OTHER_ROWS 24
 /* The funnel's stages of o, each a subset of the one above (in scope, candidates, informed, assessed). */
 void report_stages(const report_office *o, report_row rows[REPORT_STAGES]);
 /* The counts outside the funnel, each of its own population; returns how many (REPORT_OTHER_ROWS). */

@@ -152,7 +152,10 @@ funnel(strbuf *sb, const report_office *o, const kvp_labels *labels)
 	for (j = 0; j < n; j++) {
 		sb_puts(sb, "<tr><td>");
 		html_escape(sb, rows[j].label);
-		sb_printf(sb, "</td>" TD_N "%lld</td><td class=\"note\">", rows[j].value);
+		if (rows[j].has)
+			sb_printf(sb, "</td>" TD_N "%lld</td><td class=\"note\">", rows[j].value);
+		else
+			sb_puts(sb, "</td>" TD_N "–</td><td class=\"note\">");
 		html_escape(sb, rows[j].who);
 		sb_puts(sb, "</td></tr>\n");
 	}

@@ -126,6 +126,39 @@ scan_params_free(scan_params *sp)
 	}
 }
 
+int
+scan_self_assessment_column(PGconn *conn, const kvp_config *cfg, bool *has)
+{
+	const char *p[1] = {cfg->db_source_schema};
+	PGresult *res = db_exec(conn, "looking for assessment.self_assessment",
+				"SELECT EXISTS (SELECT 1 FROM information_schema.columns"
+				" WHERE table_schema = $1 AND table_name = 'assessment'"
+				" AND column_name = 'self_assessment')", 1, p);
+
+	if (res == NULL)
+		return -1;
+	*has = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return 0;
+}
+
+char *
+scan_sql_self_assessment(const char *tmpl, bool has)
+{
+	static const char token[] = "@self_assessment@";
+	const char *p = tmpl, *q;
+	strbuf sb;
+
+	sb_init(&sb);
+	while ((q = strstr(p, token)) != NULL) {
+		sb_append(&sb, p, (size_t) (q - p));
+		sb_puts(&sb, has ? "s.self_assessment" : "NULL::boolean");
+		p = q + strlen(token);
+	}
+	sb_puts(&sb, p);
+	return sb_steal(&sb);
+}
+
 static void
 scan_usage(FILE *out)
 {
@@ -268,14 +301,39 @@ static const char flagged_candidates[] =
 	" string_to_array(reasons, '+'), string_to_array(flags, '+'), months, protection IS NOT NULL"
 	" FROM kvp_scan_result WHERE excluded = '' AND flags <> ''";
 
+/* The participation checks' rows (participation_checks.sql in kvp_part): the failing ones are candidates. */
+static const char participation_candidates[] =
+	"INSERT INTO kvp_cand (person_id, case_ref, office_id, veileder_id, routed_to_fallback,"
+	" reasons, flags, months, protected)"
+	" SELECT person_id, case_ref, office_id, veileder_id, routed_to_fallback,"
+	" '{IN_PROGRAMME}'::text[], flags, 0, protected FROM kvp_part WHERE cardinality(flags) > 0";
+
 static const char store_candidates[] =
 	"INSERT INTO @state@.candidate (run_id, person_id, case_ref, office_id, veileder_id,"
 	" routed_to_fallback, reasons, flags, months, protected)"
 	" SELECT $1::bigint, person_id, case_ref, office_id, veileder_id, routed_to_fallback,"
 	" reasons, flags, months, protected FROM kvp_cand";
 
+/*
+ * An item no longer flagged is RESOLVED, with the source event that
+ * documents it when there is one (migration 010): the latest INFORMED
+ * (NOT_INFORMED), ASSESSED or REJECTED (NOT_ASSESSED) within the rule's
+ * validity span ($3, $4 days) on D, or the latest AEV (AEV_MISSING).
+ */
 static const char resolve_items[] =
-	"UPDATE @state@.item i SET state = 'RESOLVED', resolved_on = $2::date, resolved_run_id = $1::bigint"
+	"UPDATE @state@.item i SET state = 'RESOLVED', resolved_on = $2::date, resolved_run_id = $1::bigint,"
+	" (resolved_event, resolved_event_date, resolved_event_veileder) = (SELECT x.ev, x.d, x.v FROM ("
+	"  SELECT e.event AS ev, e.event_date AS d, e.veileder_id AS v FROM @src@.kvp_event e"
+	"   WHERE i.flag IN ('NOT_INFORMED', 'NOT_ASSESSED') AND e.person_id = i.person_id"
+	"     AND e.event_date <= $2::date"
+	"     AND ((i.flag = 'NOT_INFORMED' AND e.event = 'INFORMED' AND e.event_date >= $2::date - $3::int)"
+	"       OR (i.flag = 'NOT_ASSESSED' AND e.event IN ('ASSESSED', 'REJECTED')"
+	"           AND e.event_date >= $2::date - $4::int))"
+	"  UNION ALL"
+	"  SELECT 'AEV', a.assessed_on, NULL FROM @src@.assessment a"
+	"   WHERE i.flag = 'AEV_MISSING' AND a.person_id = i.person_id AND a.kind = 'AEV'"
+	"     AND a.assessed_on <= $2::date"
+	"  ) x ORDER BY x.d DESC, x.ev LIMIT 1)"
 	" WHERE i.state <> 'RESOLVED' AND NOT EXISTS ("
 	"  SELECT 1 FROM kvp_cand c WHERE c.person_id = i.person_id AND i.flag = ANY (c.flags))";
 
@@ -340,31 +398,34 @@ static const char update_run[] =
 	"  (SELECT coalesce(sum(rows), 0) FROM kvp_scan_dq)";
 
 /* The participation checks' counts into the run and its offices. */
+#define PART_COUNTS \
+	"  count(*) FILTER (WHERE 'NOT_FULL_TIME' = ANY (flags)) AS f1," \
+	"  count(*) FILTER (WHERE 'NO_WRITTEN_PLAN' = ANY (flags)) AS f2," \
+	"  count(*) FILTER (WHERE 'NO_EVALUATION_DATE' = ANY (flags)) AS f3," \
+	"  count(*) FILTER (WHERE 'EVALUATION_OVERDUE' = ANY (flags)) AS f4," \
+	"  count(*) FILTER (WHERE 'OVER_DURATION' = ANY (flags)) AS f5," \
+	"  count(*) FILTER (WHERE 'AEV_AFTER_DECISION' = ANY (flags)) AS f6," \
+	"  count(*) FILTER (WHERE 'NO_SELF_ASSESSMENT' = ANY (flags)) AS f7," \
+	"  count(*) FILTER (WHERE sa_unknown) AS u"
+#define PART_SET \
+	" flag_not_full_time = s.f1, flag_no_written_plan = s.f2, flag_no_evaluation_date = s.f3," \
+	" flag_evaluation_overdue = s.f4, flag_over_duration = s.f5, flag_aev_after_decision = s.f6," \
+	" flag_no_self_assessment = s.f7, self_assessment_unknown = s.u"
+
+/* The participation checks' counts into the run and its offices (kvp_part: every active participation). */
 static const char count_participation_office[] =
-	"UPDATE @state@.run_office ro SET flag_not_full_time = s.f1, flag_no_written_plan = s.f2,"
-	" flag_no_evaluation_date = s.f3, flag_evaluation_overdue = s.f4, flag_over_duration = s.f5"
-	" FROM (SELECT coalesce(office_id, '') AS office_id,"
-	"  count(*) FILTER (WHERE 'NOT_FULL_TIME' = ANY (flags)) AS f1,"
-	"  count(*) FILTER (WHERE 'NO_WRITTEN_PLAN' = ANY (flags)) AS f2,"
-	"  count(*) FILTER (WHERE 'NO_EVALUATION_DATE' = ANY (flags)) AS f3,"
-	"  count(*) FILTER (WHERE 'EVALUATION_OVERDUE' = ANY (flags)) AS f4,"
-	"  count(*) FILTER (WHERE 'OVER_DURATION' = ANY (flags)) AS f5"
-	"  FROM kvp_cand WHERE reasons = '{IN_PROGRAMME}'"
-	"  GROUP BY 1) s"
+	"UPDATE @state@.run_office ro SET" PART_SET
+	" FROM (SELECT ro2.office_id," PART_COUNTS
+	"  FROM @state@.run_office ro2 LEFT JOIN kvp_part k ON coalesce(k.office_id, '') = ro2.office_id"
+	"  WHERE ro2.run_id = $1::bigint GROUP BY 1) s"
 	" WHERE ro.run_id = $1::bigint AND ro.office_id = s.office_id";
 
 static const char count_participation_run[] =
-	"UPDATE @state@.run r SET flag_not_full_time = s.f1, flag_no_written_plan = s.f2,"
-	" flag_no_evaluation_date = s.f3, flag_evaluation_overdue = s.f4, flag_over_duration = s.f5"
-	" FROM (SELECT count(*) AS n,"
-	"  count(*) FILTER (WHERE 'NOT_FULL_TIME' = ANY (flags)) AS f1,"
-	"  count(*) FILTER (WHERE 'NO_WRITTEN_PLAN' = ANY (flags)) AS f2,"
-	"  count(*) FILTER (WHERE 'NO_EVALUATION_DATE' = ANY (flags)) AS f3,"
-	"  count(*) FILTER (WHERE 'EVALUATION_OVERDUE' = ANY (flags)) AS f4,"
-	"  count(*) FILTER (WHERE 'OVER_DURATION' = ANY (flags)) AS f5"
-	"  FROM kvp_cand WHERE reasons = '{IN_PROGRAMME}') s"
+	"UPDATE @state@.run r SET" PART_SET
+	" FROM (SELECT count(*) FILTER (WHERE cardinality(flags) > 0) AS n," PART_COUNTS
+	"  FROM kvp_part) s"
 	" WHERE r.run_id = $1::bigint"
-	" RETURNING s.n, s.f1, s.f2, s.f3, s.f4, s.f5";
+	" RETURNING s.n, s.f1, s.f2, s.f3, s.f4, s.f5, s.f6, s.f7, s.u";
 
 /* Run a statement and return how many rows it touched, or -1 logged. */
 static long long
@@ -389,7 +450,8 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 {
 	scan_params sp;
 	PGresult *res = NULL;
-	char *ident = NULL, *dq = NULL;
+	char *ident = NULL, *dq = NULL, *part = NULL;
+	bool has_sa = false;
 	char run_id[32], num[3][24], pnum[2][32], recip[24] = "0";
 	const char *p[6];
 	int i, rc = -1;
@@ -458,8 +520,20 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 		goto done;
 	snprintf(pnum[0], sizeof(pnum[0]), "%.17g", cfg->part_min_hours);
 	snprintf(pnum[1], sizeof(pnum[1]), "%d", cfg->part_max_duration_months);
+	/* assessment.self_assessment is optional: looked up once, the SQL chosen by it */
+	if (scan_self_assessment_column(conn, cfg, &has_sa) < 0)
+		goto done;
+	sum->self_assessment_column = has_sa;
+	{
+		char *body = scan_sql_self_assessment(sql_get("participation_checks.sql"), has_sa);
+
+		part = xasprintf("CREATE TEMP TABLE kvp_part ON COMMIT DROP AS %s", body);
+		free(body);
+	}
 	p[0] = as_of; p[1] = pnum[0]; p[2] = pnum[1];
-	if (run_count(conn, cfg, "participation checks", sql_get("participation_checks.sql"), 3, p) < 0)
+	if (run_count(conn, cfg, "participation checks", part, 3, p) < 0
+	    || run_count(conn, cfg, "collecting the participation candidates",
+			 participation_candidates, 0, NULL) < 0)
 		goto done;
 	/* a temporary table, never analyzed by autovacuum: the joins below need its size */
 	if (db_command(conn, "analyzing the candidates", "ANALYZE kvp_cand (person_id)", 0, NULL) < 0)
@@ -469,7 +543,10 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 		goto done;
 
 	/* the worklist items' lifecycle */
-	if ((sum->items_resolved = run_count(conn, cfg, "resolving items", resolve_items, 2, p)) < 0)
+	snprintf(num[0], sizeof(num[0]), "%d", cfg->id_informed_valid_days);
+	snprintf(num[1], sizeof(num[1]), "%d", cfg->id_assessed_valid_days);
+	p[2] = num[0]; p[3] = num[1];
+	if ((sum->items_resolved = run_count(conn, cfg, "resolving items", resolve_items, 4, p)) < 0)
 		goto done;
 	res = run_sql(conn, cfg, "storing open and new items", open_and_new_items, 2, p);
 	if (res == NULL)
@@ -525,13 +602,15 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 	if (res == NULL)
 		goto done;
 	sum->part_checked = ll_value(res, 0, 0);
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < SCAN_PART_FLAGS; i++)
 		sum->part_flags[i] = ll_value(res, 0, i + 1);
+	sum->self_assessment_unknown = ll_value(res, 0, SCAN_PART_FLAGS + 1);
 	rc = 0;
 done:
 	PQclear(res);
 	free(ident);
 	free(dq);
+	free(part);
 	scan_params_free(&sp);
 	return rc;
 }
@@ -590,14 +669,18 @@ scan_summary_print(const scan_summary *s, const char *as_of, FILE *out)
 		"  candidates             %lld\n"
 		"  flagged                %lld (not informed %lld, not assessed %lld, AEV missing %lld)\n"
 		"  participation checks   %lld (not full time %lld, no written plan %lld, no evaluation date %lld,\n"
-		"                         evaluation overdue %lld, over duration %lld)\n"
+		"                         evaluation overdue %lld, over duration %lld,\n"
+		"                         AEV after decision %lld, no self-assessment %lld;\n"
+		"                         self-assessment unknown %lld%s)\n"
 		"  worklist items         %lld new, %lld still open, %lld resolved\n"
 		"  data-quality problems  %lld source rows (kvpscan data-quality lists them)\n",
 		as_of, s->run_id, s->recipients, s->long_term, s->special_needs,
 		s->ex_in_programme, s->ex_pending, s->ex_benefit, s->ex_right_used,
 		s->candidates, s->flagged, s->flag_not_informed, s->flag_not_assessed,
 		s->flag_aev_missing, s->part_checked, s->part_flags[0], s->part_flags[1],
-		s->part_flags[2], s->part_flags[3], s->part_flags[4],
+		s->part_flags[2], s->part_flags[3], s->part_flags[4], s->part_flags[5],
+		s->part_flags[6], s->self_assessment_unknown,
+		s->self_assessment_column ? "" : ", the source has no assessment.self_assessment",
 		s->items_new, s->items_open, s->items_resolved, s->dq_rows);
 	log_info("scan as of %s stored as run %lld: %lld recipients, %lld candidates, %lld flagged, "
 		 "%lld new, %lld open, %lld resolved items",

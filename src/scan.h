@@ -34,6 +34,9 @@ typedef struct scan_params {
 	char *arrays[4];
 } scan_params;
 
+/* The participation checks (sql/participation_checks.sql), in their fixed order. */
+#define SCAN_PART_FLAGS 7
+
 /* What a stored run counted. */
 typedef struct scan_summary {
 	long long run_id;
@@ -42,7 +45,9 @@ typedef struct scan_summary {
 	long long ex_in_programme, ex_pending, ex_benefit, ex_right_used;
 	long long flag_not_informed, flag_not_assessed, flag_aev_missing;
 	long long part_checked;         /* persons in a programme failing a participation check */
-	long long part_flags[5];        /* NOT_FULL_TIME .. OVER_DURATION, persons each */
+	long long part_flags[SCAN_PART_FLAGS]; /* NOT_FULL_TIME .. NO_SELF_ASSESSMENT, persons each */
+	long long self_assessment_unknown;  /* active participations whose self-assessment is not known */
+	bool self_assessment_column;    /* the source has assessment.self_assessment */
 	long long items_new, items_open, items_resolved;
 	long long dq_rows;              /* source rows with a data-quality problem */
 } scan_summary;
@@ -64,6 +69,17 @@ void scan_params_free(scan_params *sp);
  * second scan, for the data-quality check).  0 or -1 logged.
  */
 int scan_payments(PGconn *conn, const kvp_config *cfg, const scan_params *sp, bool duplicates);
+
+/*
+ * Whether the source's assessment has the optional column self_assessment
+ * (information_schema, so a view counts too): *has set, 0 or -1 logged.
+ */
+int scan_self_assessment_column(PGconn *conn, const kvp_config *cfg, bool *has);
+/*
+ * tmpl with each @self_assessment@ replaced by "s.self_assessment" (has) or
+ * "NULL::boolean"; the SQL then reads assessment under the alias s.  Caller frees.
+ */
+char *scan_sql_self_assessment(const char *tmpl, bool has);
 
 /* A PostgreSQL text[] literal of the list, elements quoted; caller frees. */
 char *scan_pg_array(const kvp_strlist *list);

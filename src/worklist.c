@@ -20,23 +20,32 @@
  * $1 run_id, $2 delivery.send (new, all_open), $3 delivery.channel.
  */
 #define FLAG_ORDER "ARRAY['NOT_INFORMED', 'NOT_ASSESSED', 'AEV_MISSING', 'NOT_FULL_TIME'," \
-	" 'NO_WRITTEN_PLAN', 'NO_EVALUATION_DATE', 'EVALUATION_OVERDUE', 'OVER_DURATION']"
+	" 'NO_WRITTEN_PLAN', 'NO_EVALUATION_DATE', 'EVALUATION_OVERDUE', 'OVER_DURATION'," \
+	" 'AEV_AFTER_DECISION', 'NO_SELF_ASSESSMENT']"
+/* The run's live items and where each goes (rows_sql and link_sql share it). */
+#define LIVE_SQL \
+	"live AS (" \
+	/* no office, NULL or '', is one list: one delivery id */ \
+	"  SELECT i.item_id, i.person_id, i.flag, i.state, i.case_ref, nullif(i.office_id, '') AS office_id," \
+	"         i.first_seen, i.protected," \
+	"         CASE WHEN i.protected OR i.routed_to_fallback OR i.veileder_id IS NULL" \
+	"                   OR v.veileder_id IS NULL OR v.active IS NOT TRUE" \
+	"                   OR ($3 = 'email' AND coalesce(v.email, '') = '')" \
+	"              THEN NULL ELSE i.veileder_id END AS to_veileder" \
+	"    FROM @state@.item i" \
+	"    LEFT JOIN @src@.veileder v ON v.veileder_id = i.veileder_id" \
+	"   WHERE i.last_run_id = $1::bigint AND i.state IN ('NEW', 'OPEN') AND i.state <> 'RESOLVED'" \
+	"     AND ($2 = 'all_open' OR i.state = 'NEW')" \
+	")"
+/* The worklist's delivery id of a recipient (office_id, to_veileder) of run r. */
+#define DELIVERY_ID_SQL(r, office, veileder) \
+	"'wl-' || " r " || '-' || left(md5(coalesce(" office ", '') || '/'" \
+	"           || coalesce(" veileder ", '')), 16)"
 static const char rows_sql[] =
 	"DECLARE kvp_worklist_rows NO SCROLL CURSOR FOR SELECT * FROM ("
 	"WITH r AS (SELECT run_id, as_of FROM @state@.run WHERE run_id = $1::bigint), "
-	"live AS ("
-	/* no office, NULL or '', is one list: one delivery id */
-	"  SELECT i.person_id, i.flag, i.state, i.case_ref, nullif(i.office_id, '') AS office_id,"
-	"         i.first_seen, i.protected,"
-	"         CASE WHEN i.protected OR i.routed_to_fallback OR i.veileder_id IS NULL"
-	"                   OR v.veileder_id IS NULL OR v.active IS NOT TRUE"
-	"                   OR ($3 = 'email' AND coalesce(v.email, '') = '')"
-	"              THEN NULL ELSE i.veileder_id END AS to_veileder"
-	"    FROM @state@.item i"
-	"    LEFT JOIN @src@.veileder v ON v.veileder_id = i.veileder_id"
-	"   WHERE i.last_run_id = $1::bigint AND i.state IN ('NEW', 'OPEN') AND i.state <> 'RESOLVED'"
-	"     AND ($2 = 'all_open' OR i.state = 'NEW')"
-	"), persons AS ("
+	LIVE_SQL
+	", persons AS ("
 	/* flags as a bit mask: an ordered array_agg would sort every item row */
 	"  SELECT l.office_id, l.to_veileder, l.person_id, min(l.case_ref) AS case_ref,"
 	"         bool_or(l.protected) AS protected, bool_or(l.state = 'NEW') AS is_new,"
@@ -51,8 +60,7 @@ static const char rows_sql[] =
 	"       vv.display_name,"
 	"       CASE WHEN rc.to_veileder IS NULL THEN o.fallback_email ELSE vv.email END AS email,"
 	"       rc.protected_count, r.as_of::text,"
-	"       'wl-' || r.run_id || '-' || left(md5(coalesce(rc.office_id, '') || '/'"
-	"           || coalesce(rc.to_veileder, '')), 16) AS delivery_id,"
+	"       " DELIVERY_ID_SQL("r.run_id", "rc.office_id", "rc.to_veileder") " AS delivery_id,"
 	"       NULL::text AS case_ref, NULL::text AS reasons, NULL::text AS flags,"
 	"       NULL::int AS months, NULL::text AS first_seen, NULL::int AS days_open,"
 	"       NULL::boolean AS is_new"
@@ -77,6 +85,20 @@ static const char rows_sql[] =
 	/* byte order: any fixed order groups the rows, and "C" sorts fastest */
 	"ORDER BY office_id COLLATE \"C\" NULLS LAST, to_veileder COLLATE \"C\" NULLS LAST, kind,"
 	" case_ref COLLATE \"C\"";
+
+/*
+ * Which items each queued worklist carried (migration 010): the same live
+ * rows, linked to the delivery of their recipient when it was queued; a
+ * protected person's items as counted only (named false).  Same parameters.
+ */
+static const char link_sql[] =
+	"WITH " LIVE_SQL
+	" INSERT INTO @state@.delivery_item (delivery_id, item_id, named)"
+	" SELECT d.delivery_id, l.item_id, NOT l.protected FROM live l"
+	" JOIN @state@.delivery d ON d.delivery_id = "
+	DELIVERY_ID_SQL("$1::bigint", "l.office_id", "l.to_veileder")
+	"  AND d.run_id = $1::bigint AND d.kind = 'worklist'"
+	" ON CONFLICT DO NOTHING";
 
 enum { R_KIND = 0, R_OFFICE, R_VEILEDER, R_OFFICE_NAME, R_VNAME, R_EMAIL, R_PROTECTED,
        R_AS_OF, R_DELIVERY_ID, R_CASE_REF, R_REASONS, R_FLAGS, R_MONTHS, R_FIRST_SEEN,
@@ -119,7 +141,7 @@ struct wl {
 	char *office_id, *veileder_id, *office_name, *vname, *email, *as_of, *delivery_id;
 	long protected_count;
 	long persons, n_new, n_open, f_informed, f_assessed, f_aev;
-	long f_part[5];             /* persons per participation check, in part_flags order */
+	long f_part[7];             /* persons per participation check, in part_flags order */
 	strbuf items_json, text_rows, html_rows;
 	const kvp_labels *labels;   /* the words for the codes (the caller's) */
 };
@@ -127,12 +149,14 @@ struct wl {
 /* The participation checks, in their fixed order, with the summary's JSON key (labels.c words them). */
 static const struct part_flag {
 	const char *code, *key;
-} part_flags[5] = {
+} part_flags[7] = {
 	{"NOT_FULL_TIME", "not_full_time"},
 	{"NO_WRITTEN_PLAN", "no_written_plan"},
 	{"NO_EVALUATION_DATE", "no_evaluation_date"},
 	{"EVALUATION_OVERDUE", "evaluation_overdue"},
 	{"OVER_DURATION", "over_duration"},
+	{"AEV_AFTER_DECISION", "aev_after_decision"},
+	{"NO_SELF_ASSESSMENT", "no_self_assessment"},
 };
 
 /* Where code_label() writes, and with which words. */
@@ -578,6 +602,17 @@ wl_finish(PGconn *conn, const kvp_config *cfg, struct wl_batch *b, const struct 
 	return 0;
 }
 
+/* Record the items the run's worklists carried; 0 or -1 logged. */
+static int
+run_link_items(PGconn *conn, const kvp_config *cfg, const char *const *params)
+{
+	char *sql = db_expand(conn, cfg, link_sql);
+	int rc = db_command(conn, "record the worklists' items", sql, 3, params);
+
+	free(sql);
+	return rc;
+}
+
 int
 worklist_enqueue(PGconn *conn, const kvp_config *cfg, int64_t run_id)
 {
@@ -635,6 +670,8 @@ worklist_enqueue(PGconn *conn, const kvp_config *cfg, int64_t run_id)
 	if (have && wl_finish(conn, cfg, batch, &cur, run_id, &queued, &dead) < 0)
 		goto cleanup;
 	if (wl_batch_flush(conn, cfg, batch, &queued, &dead) < 0)
+		goto cleanup;
+	if (run_link_items(conn, cfg, params) < 0)
 		goto cleanup;
 	cursor = false;
 	if (db_command(conn, "close the worklist rows", "CLOSE kvp_worklist_rows", 0, NULL) < 0)
