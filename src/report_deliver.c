@@ -130,7 +130,6 @@ queue_offices(PGconn *conn, const kvp_config *cfg, const char *insert, const rep
 	char *sql = db_expand(conn, cfg, leaders_sql);
 	PGresult *res = NULL;
 	report rep;
-	bool built = false;
 	int added = 0, rc = -1, i, r;
 
 	memset(&rep, 0, sizeof(rep));
@@ -152,10 +151,8 @@ queue_offices(PGconn *conn, const kvp_config *cfg, const char *insert, const rep
 			continue;
 		if (report_build(conn, cfg, all->as_of, office, PERIOD, &rep) != 0)
 			goto cleanup;
-		built = true;
 		if (rep.run_id != all->run_id || rep.n_offices == 0) {
 			report_free(&rep);
-			built = false;
 			continue;
 		}
 		key = xasprintf("%s/leader", office);
@@ -165,7 +162,6 @@ queue_offices(PGconn *conn, const kvp_config *cfg, const char *insert, const rep
 		free(key);
 		free(subject);
 		report_free(&rep);
-		built = false;
 		if (r < 0)
 			goto cleanup;
 		added += r;
@@ -173,8 +169,7 @@ queue_offices(PGconn *conn, const kvp_config *cfg, const char *insert, const rep
 	rc = added;
 
 cleanup:
-	if (built)
-		report_free(&rep);
+	report_free(&rep);      /* a freed or never built report is all zeros: safe */
 	PQclear(res);
 	free(sql);
 	return rc;

@@ -653,7 +653,6 @@ worklist_enqueue(PGconn *conn, const kvp_config *cfg, int64_t run_id)
 				if (have) {
 					r = wl_finish(conn, cfg, batch, &cur, run_id, &queued, &dead);
 					wl_free(&cur);
-					have = false;
 					if (r < 0)
 						goto cleanup;
 				}
