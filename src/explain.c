@@ -213,6 +213,7 @@ explain_person(PGconn *conn, const kvp_config *cfg, PGresult *who, const char *a
 	for (i = 0; i < PQntuples(res); i++)
 		printf("  %s to %s: %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
 	PQclear(res);
+	res = NULL;     /* the next lookup may fail before res is set again */
 
 	/* checks on the active participation (sql/participation_checks.sql) */
 	snprintf(num[0], sizeof(num[0]), "%.17g", c->part_min_hours);
