@@ -6,7 +6,7 @@ openssl valgrind ca-certificates"
 
 # only the tests need these: a browser to render the HTML report, systemd-analyze,
 # libfaketime to run the tests that read the clock at chosen instants
-KVP_TEST_DEPS="chromium systemd faketime cppcheck clang-tools"
+KVP_TEST_DEPS="chromium systemd faketime cppcheck clang-tools debhelper dpkg-dev fakeroot lintian"
 
 # kvp_install_deps [EXTRA_PACKAGES...]
 kvp_install_deps() {
