@@ -40,6 +40,7 @@ int cmd_run(int argc, char **argv, kvp_ctx *ctx);           /* cmd_run.c */
 int cmd_daemon(int argc, char **argv, kvp_ctx *ctx);        /* daemon.c */
 int cmd_status(int argc, char **argv, kvp_ctx *ctx);        /* status.c */
 int cmd_audit(int argc, char **argv, kvp_ctx *ctx);         /* audit.c */
+int cmd_history(int argc, char **argv, kvp_ctx *ctx);       /* history.c */
 int cmd_check_source(int argc, char **argv, kvp_ctx *ctx);  /* check_source.c */
 
 /* cmd_common.c: what the commands share */

@@ -40,6 +40,7 @@ static const struct command {
 	{"daemon", cmd_daemon, "run the nightly scan on schedule and retry deliveries"},
 	{"status", cmd_status, "show the last runs, the outbox and the next scan"},
 	{"audit", cmd_audit, "export runs, deliveries and resolved items for the supervisor"},
+	{"history", cmd_history, "show one case's documented trail from the stored runs"},
 };
 
 static void
