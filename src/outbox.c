@@ -258,40 +258,206 @@ channel_array(int mask, char *buf, size_t size)
 }
 
 /* One batch, leaving the channels in skip_mask alone; see outbox_send_due(). */
+/* The claim's parameters: the schema, the limit, the lease per channel, the channels to skip. */
+struct claim_args {
+	char limit_s[24], base_s[24], mail_s[24], wh_s[24], conc_s[24], skip_s[64];
+	const char *params[8];
+};
+
+static void
+claim_args_init(struct claim_args *a, const kvp_config *cfg, int limit, int skip_mask)
+{
+	snprintf(a->limit_s, sizeof(a->limit_s), "%d", limit);
+	snprintf(a->base_s, sizeof(a->base_s), "%d", 60);
+	snprintf(a->mail_s, sizeof(a->mail_s), "%d", cfg->mail_timeout > 0 ? cfg->mail_timeout : 60);
+	snprintf(a->wh_s, sizeof(a->wh_s), "%d", (cfg->wh_timeout > 0 ? cfg->wh_timeout : 30)
+		 + (cfg->wh_connect_timeout > 0 ? cfg->wh_connect_timeout : 10));
+	snprintf(a->conc_s, sizeof(a->conc_s), "%d", cfg->del_concurrency > 0 ? cfg->del_concurrency : 4);
+	channel_array(skip_mask, a->skip_s, sizeof(a->skip_s));
+	a->params[0] = cfg->db_state_schema;
+	a->params[1] = a->limit_s;
+	a->params[2] = a->base_s;
+	a->params[3] = a->mail_s;
+	a->params[4] = a->wh_s;
+	a->params[5] = a->conc_s;
+	a->params[6] = "1";     /* a spool file: an atomic write and an fsync */
+	a->params[7] = a->skip_s;
+}
+
+/* Count the lost attempts and the rows taken over from a gone sender. */
+static void
+count_claimed(const PGresult *res, struct outbox_counts *out)
+{
+	int i, n = PQntuples(res);
+
+	out->claimed = n;
+	for (i = 0; i < n; i++) {
+		out->lost += (int) strtol(PQgetvalue(res, i, C_LOST), NULL, 10);
+		if (strcmp(PQgetvalue(res, i, C_EARLY), "t") == 0)
+			out->taken_over++;
+	}
+	if (out->taken_over > 0)
+		log_warning("%d deliveries claimed by a sender that is gone were taken over before their lease ended",
+			    out->taken_over);
+}
+
+/* Fill msgs[i] and sent_to[i] from claimed row i; the strings stay res's. */
+static void
+message_from_claim(const kvp_config *cfg, const PGresult *res, int i, kvp_message *m, const char **sent_to)
+{
+	bool webhook = strcmp(PQgetvalue(res, i, C_CHANNEL), "webhook") == 0;
+
+	m->id = PQgetvalue(res, i, C_ID);
+	/* the webhook goes to the url in force now, not the one of the queue time */
+	m->recipient = webhook ? NULL : nonempty(res, i, C_RECIPIENT);
+	if (m->recipient && m->recipient[0] == '\0')
+		m->recipient = NULL;
+	*sent_to = webhook ? (cfg->wh_url[0] ? cfg->wh_url : NULL) : m->recipient;
+	m->subject = nonempty(res, i, C_SUBJECT);
+	m->text_body = nonempty(res, i, C_TEXT);
+	m->html_body = nonempty(res, i, C_HTML);
+	m->json_body = nonempty(res, i, C_JSON);
+	m->retry_after = -1;
+	m->result = KVP_SEND_PENDING;
+}
+
+/* Send the claimed rows (sorted by channel) one channel at a time, outside any transaction. */
+static void
+send_claimed(const kvp_config *cfg, const PGresult *res, kvp_message *msgs, int n)
+{
+	int start, end;
+
+	for (start = 0; start < n; start = end) {
+		const char *channel = PQgetvalue(res, start, C_CHANNEL);
+
+		end = start + 1;
+		while (end < n && strcmp(PQgetvalue(res, end, C_CHANNEL), channel) == 0)
+			end++;
+		send_channel(cfg, channel, msgs + start, (size_t) (end - start));
+		notify_watchdog_kick();
+	}
+}
+
+/* The SQL a round records with, expanded for the state schema once. */
+struct record_sql {
+	char *record, *fault_set, *fault_clear;
+};
+
+/* A channel's first "cannot send at all" of the round: logged and recorded once. */
+static int
+record_fault(PGconn *conn, const struct record_sql *q, const char *channel, const kvp_message *m,
+	     struct outbox_counts *out)
+{
+	const char *fp[2] = {channel, m->error};
+	PGresult *r;
+
+	out->unusable++;
+	if (out->unusable_mask & channel_bit(channel))
+		return 0;
+	out->unusable_mask |= channel_bit(channel);
+	log_error("the %s channel cannot send at all: %s", channel, m->error);
+	log_detail("its deliveries are kept and retried later; this round sends no more of them");
+	log_hint("fix the configuration the error names; \"kvpscan status\" reports the "
+		 "channel until it sends again");
+	r = db_exec(conn, "record a channel fault", q->fault_set, 2, fp);
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+/* Record claimed row i's result (sent, pending with a backoff, or dead); 0 or -1 logged. */
+static int
+record_result(PGconn *conn, const kvp_config *cfg, const struct record_sql *q, const PGresult *res,
+	      int i, const kvp_message *m, const char *sent_to, struct outbox_counts *out, int *ok_mask)
+{
+	const char *channel = PQgetvalue(res, i, C_CHANNEL);
+	int attempts = (int) strtol(PQgetvalue(res, i, C_ATTEMPTS), NULL, 10);
+	const char *state, *result;
+	char delay_s[32] = "0", status_s[16];
+	const char *rp[9];
+	PGresult *r;
+
+	if (m->result == KVP_SEND_OK) {
+		state = "sent";
+		result = "ok";
+		out->sent++;
+		*ok_mask |= channel_bit(channel);
+	} else if ((m->result == KVP_SEND_RETRY || m->result == KVP_SEND_UNUSABLE)
+		   && attempts < cfg->del_max_attempts) {
+		state = "pending";
+		result = "retry";
+		snprintf(delay_s, sizeof(delay_s), "%.3f",
+			 outbox_backoff(cfg, attempts, m->retry_after, jitter_unit()));
+		out->retried++;
+	} else {
+		state = "dead";
+		result = m->result == KVP_SEND_PERMANENT ? "permanent" : "retry";
+		out->dead++;
+	}
+	if (m->result == KVP_SEND_UNUSABLE && record_fault(conn, q, channel, m, out) < 0)
+		return -1;
+	snprintf(status_s, sizeof(status_s), "%d", m->status);
+	rp[0] = m->id;
+	rp[1] = PQgetvalue(res, i, C_ATTEMPTS);
+	rp[2] = state;
+	rp[3] = delay_s;
+	rp[4] = m->status != 0 ? status_s : NULL;
+	rp[5] = m->result == KVP_SEND_OK || m->error[0] == '\0' ? NULL : m->error;
+	rp[6] = result;
+	rp[7] = PQgetvalue(res, i, C_ATTEMPT_NO);
+	rp[8] = sent_to;
+	r = db_exec(conn, "record a delivery result", q->record, 9, rp);
+	if (r == NULL)
+		return -1;
+	if (strcmp(PQcmdTuples(r), "0") == 0)
+		log_debug("a delivery was claimed again by another sender before its result was recorded");
+	PQclear(r);
+	return 0;
+}
+
+/* Clear the fault of every channel that sent this round and had no new fault; 0 or -1 logged. */
+static int
+clear_faults(PGconn *conn, const struct record_sql *q, int ok_mask, int unusable_mask)
+{
+	int i;
+
+	for (i = 0; i < N_CHANNELS; i++) {
+		const char *fp[1] = {channel_names[i]};
+		PGresult *r;
+
+		if (!(ok_mask & (1 << i)) || (unusable_mask & (1 << i)))
+			continue;
+		r = db_exec(conn, "clear a channel fault", q->fault_clear, 1, fp);
+		if (r == NULL)
+			return -1;
+		if (strcmp(PQcmdTuples(r), "0") != 0)
+			log_info("the %s channel sends again", channel_names[i]);
+		PQclear(r);
+	}
+	return 0;
+}
+
 static int
 send_due(PGconn *conn, const kvp_config *cfg, int limit, int skip_mask, struct outbox_counts *out)
 {
-	char *claim = NULL, *record = NULL, *fault_set = NULL, *fault_clear = NULL;
+	struct claim_args args;
+	struct record_sql q = {NULL, NULL, NULL};
+	char *claim = NULL;
 	PGresult *res = NULL;
 	kvp_message *msgs = NULL;
 	const char **sent_to = NULL;
-	char limit_s[24], base_s[24], mail_s[24], wh_s[24], conc_s[24], skip_s[64];
-	const char *params[8];
-	int rc = -1, n = 0, i, start, ok_mask = 0;
+	int rc = -1, n = 0, i, ok_mask = 0;
 	bool in_tx = false, locked = false;
 
 	memset(out, 0, sizeof(*out));
 	if (limit <= 0)
 		return 0;
 	claim = db_expand(conn, cfg, claim_sql);
-	record = db_expand(conn, cfg, record_sql);
-	fault_set = db_expand(conn, cfg, fault_set_sql);
-	fault_clear = db_expand(conn, cfg, fault_clear_sql);
-	snprintf(limit_s, sizeof(limit_s), "%d", limit);
-	snprintf(base_s, sizeof(base_s), "%d", 60);
-	snprintf(mail_s, sizeof(mail_s), "%d", cfg->mail_timeout > 0 ? cfg->mail_timeout : 60);
-	snprintf(wh_s, sizeof(wh_s), "%d", (cfg->wh_timeout > 0 ? cfg->wh_timeout : 30)
-		 + (cfg->wh_connect_timeout > 0 ? cfg->wh_connect_timeout : 10));
-	snprintf(conc_s, sizeof(conc_s), "%d", cfg->del_concurrency > 0 ? cfg->del_concurrency : 4);
-	channel_array(skip_mask, skip_s, sizeof(skip_s));
-	params[0] = cfg->db_state_schema;
-	params[1] = limit_s;
-	params[2] = base_s;
-	params[3] = mail_s;
-	params[4] = wh_s;
-	params[5] = conc_s;
-	params[6] = "1";        /* a spool file: an atomic write and an fsync */
-	params[7] = skip_s;
+	q.record = db_expand(conn, cfg, record_sql);
+	q.fault_set = db_expand(conn, cfg, fault_set_sql);
+	q.fault_clear = db_expand(conn, cfg, fault_clear_sql);
+	claim_args_init(&args, cfg, limit, skip_mask);
 
 	/* 0. the sender lock, held until the results are recorded */
 	if (sender_lock(conn, cfg, true) < 0)
@@ -302,134 +468,36 @@ send_due(PGconn *conn, const kvp_config *cfg, int limit, int skip_mask, struct o
 	if (db_begin(conn) < 0)
 		goto cleanup;
 	in_tx = true;
-	res = db_exec(conn, "claim due deliveries", claim, 8, params);
+	res = db_exec(conn, "claim due deliveries", claim, 8, args.params);
 	if (res == NULL)
 		goto cleanup;
 	if (db_commit(conn) < 0)
 		goto cleanup;
 	in_tx = false;
 	n = PQntuples(res);
-	out->claimed = n;
 	if (n == 0) {
 		rc = 0;
 		goto cleanup;
 	}
 	log_debug("claimed %d deliveries, lease %s s", n, PQgetvalue(res, 0, C_LEASE));
-	for (i = 0; i < n; i++) {
-		out->lost += (int) strtol(PQgetvalue(res, i, C_LOST), NULL, 10);
-		if (strcmp(PQgetvalue(res, i, C_EARLY), "t") == 0)
-			out->taken_over++;
-	}
-	if (out->taken_over > 0)
-		log_warning("%d deliveries claimed by a sender that is gone were taken over before their lease ended",
-			    out->taken_over);
+	count_claimed(res, out);
 
 	/* 2. send, outside any transaction, one channel at a time */
 	msgs = xcalloc((size_t) n, sizeof(*msgs));
 	sent_to = xcalloc((size_t) n, sizeof(*sent_to));
-	for (i = 0; i < n; i++) {
-		bool webhook = strcmp(PQgetvalue(res, i, C_CHANNEL), "webhook") == 0;
-
-		msgs[i].id = PQgetvalue(res, i, C_ID);
-		/* the webhook goes to the url in force now, not the one of the queue time */
-		msgs[i].recipient = webhook ? NULL : nonempty(res, i, C_RECIPIENT);
-		if (msgs[i].recipient && msgs[i].recipient[0] == '\0')
-			msgs[i].recipient = NULL;
-		sent_to[i] = webhook ? (cfg->wh_url[0] ? cfg->wh_url : NULL) : msgs[i].recipient;
-		msgs[i].subject = nonempty(res, i, C_SUBJECT);
-		msgs[i].text_body = nonempty(res, i, C_TEXT);
-		msgs[i].html_body = nonempty(res, i, C_HTML);
-		msgs[i].json_body = nonempty(res, i, C_JSON);
-		msgs[i].retry_after = -1;
-		msgs[i].result = KVP_SEND_PENDING;
-	}
-	for (start = 0; start < n; ) {
-		const char *channel = PQgetvalue(res, start, C_CHANNEL);
-		int end = start + 1;
-
-		while (end < n && strcmp(PQgetvalue(res, end, C_CHANNEL), channel) == 0)
-			end++;
-		send_channel(cfg, channel, msgs + start, (size_t) (end - start));
-		notify_watchdog_kick();
-		start = end;
-	}
+	for (i = 0; i < n; i++)
+		message_from_claim(cfg, res, i, &msgs[i], &sent_to[i]);
+	send_claimed(cfg, res, msgs, n);
 
 	/* 3. record every result in one transaction */
 	if (db_begin(conn) < 0)
 		goto cleanup;
 	in_tx = true;
-	for (i = 0; i < n; i++) {
-		kvp_message *m = &msgs[i];
-		const char *channel = PQgetvalue(res, i, C_CHANNEL);
-		int attempts = (int) strtol(PQgetvalue(res, i, C_ATTEMPTS), NULL, 10);
-		const char *state, *result;
-		char delay_s[32] = "0", status_s[16];
-		const char *rp[9];
-		PGresult *r;
-
-		if (m->result == KVP_SEND_OK) {
-			state = "sent";
-			result = "ok";
-			out->sent++;
-			ok_mask |= channel_bit(channel);
-		} else if ((m->result == KVP_SEND_RETRY || m->result == KVP_SEND_UNUSABLE)
-			   && attempts < cfg->del_max_attempts) {
-			state = "pending";
-			result = "retry";
-			snprintf(delay_s, sizeof(delay_s), "%.3f",
-				 outbox_backoff(cfg, attempts, m->retry_after, jitter_unit()));
-			out->retried++;
-		} else {
-			state = "dead";
-			result = m->result == KVP_SEND_PERMANENT ? "permanent" : "retry";
-			out->dead++;
-		}
-		if (m->result == KVP_SEND_UNUSABLE) {
-			const char *fp[2] = {channel, m->error};
-
-			out->unusable++;
-			if (!(out->unusable_mask & channel_bit(channel))) {
-				out->unusable_mask |= channel_bit(channel);
-				log_error("the %s channel cannot send at all: %s", channel, m->error);
-				log_detail("its deliveries are kept and retried later; this round sends no more of them");
-				log_hint("fix the configuration the error names; \"kvpscan status\" reports the "
-					 "channel until it sends again");
-				r = db_exec(conn, "record a channel fault", fault_set, 2, fp);
-				if (r == NULL)
-					goto cleanup;
-				PQclear(r);
-			}
-		}
-		snprintf(status_s, sizeof(status_s), "%d", m->status);
-		rp[0] = m->id;
-		rp[1] = PQgetvalue(res, i, C_ATTEMPTS);
-		rp[2] = state;
-		rp[3] = delay_s;
-		rp[4] = m->status != 0 ? status_s : NULL;
-		rp[5] = m->result == KVP_SEND_OK || m->error[0] == '\0' ? NULL : m->error;
-		rp[6] = result;
-		rp[7] = PQgetvalue(res, i, C_ATTEMPT_NO);
-		rp[8] = sent_to[i];
-		r = db_exec(conn, "record a delivery result", record, 9, rp);
-		if (r == NULL)
+	for (i = 0; i < n; i++)
+		if (record_result(conn, cfg, &q, res, i, &msgs[i], sent_to[i], out, &ok_mask) < 0)
 			goto cleanup;
-		if (strcmp(PQcmdTuples(r), "0") == 0)
-			log_debug("a delivery was claimed again by another sender before its result was recorded");
-		PQclear(r);
-	}
-	for (i = 0; i < N_CHANNELS; i++) {
-		const char *fp[1] = {channel_names[i]};
-		PGresult *r;
-
-		if (!(ok_mask & (1 << i)) || (out->unusable_mask & (1 << i)))
-			continue;
-		r = db_exec(conn, "clear a channel fault", fault_clear, 1, fp);
-		if (r == NULL)
-			goto cleanup;
-		if (strcmp(PQcmdTuples(r), "0") != 0)
-			log_info("the %s channel sends again", channel_names[i]);
-		PQclear(r);
-	}
+	if (clear_faults(conn, &q, ok_mask, out->unusable_mask) < 0)
+		goto cleanup;
 	if (db_commit(conn) < 0)
 		goto cleanup;
 	in_tx = false;
@@ -451,9 +519,9 @@ cleanup:
 	free(sent_to);
 	PQclear(res);
 	free(claim);
-	free(record);
-	free(fault_set);
-	free(fault_clear);
+	free(q.record);
+	free(q.fault_set);
+	free(q.fault_clear);
 	return rc;
 }
 
