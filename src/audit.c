@@ -79,6 +79,69 @@ static const char resolved_items_sql[] =
 	"  AND NOT EXISTS (SELECT 1 FROM @state@.item p WHERE p.person_id = i.person_id AND p.protected)"
 	" ORDER BY coalesce(i.office_id, '') COLLATE \"C\", i.flag, i.case_ref COLLATE \"C\", i.first_seen";
 
+/*
+ * The supervisor's questions as counts per office for the period (docs/audit.md
+ * "The supervisor's questions"): $1 from, $2 to, $3 office filter, $4 days
+ * (report.escalate_after_days).  Identification: the persons first identified
+ * (their first candidate row with reasons other than IN_PROGRAMME) by a run with
+ * its as-of date in the period, by the office of that row; informed by the
+ * period's end when the NOT_INFORMED item of that first run was resolved by
+ * then with an INFORMED event (or there was none: informed already), within
+ * $4 days when that event is dated at most $4 days after; assessed alike
+ * (ASSESSED or REJECTED).  Participation: the last run in the period's active
+ * participants less those failing each check.  Counts only.
+ */
+static const char questions_sql[] =
+	"WITH lr AS (SELECT run_id, as_of FROM @state@.run WHERE status = 'succeeded'"
+	"  AND as_of BETWEEN $1::date AND $2::date ORDER BY as_of DESC, run_id DESC LIMIT 1),"
+	" firsts AS (SELECT DISTINCT ON (c.person_id) c.person_id, coalesce(c.office_id, '') AS office_id,"
+	"  c.protected, r.as_of AS first_as_of"
+	"  FROM @state@.candidate c JOIN @state@.run r ON r.run_id = c.run_id AND r.status = 'succeeded'"
+	"  WHERE NOT ('IN_PROGRAMME' = ANY (c.reasons)) AND r.as_of <= $2::date"
+	"  ORDER BY c.person_id, r.as_of, r.run_id),"
+	" q AS (SELECT f.office_id, f.protected,"
+	"  (SELECT CASE WHEN i.item_id IS NULL THEN 0"
+	"    WHEN i.resolved_event = 'INFORMED' AND i.resolved_on <= $2::date"
+	"    THEN greatest(i.resolved_event_date - f.first_as_of, 0) END"
+	"   FROM (SELECT 1) one LEFT JOIN @state@.item i ON i.person_id = f.person_id"
+	"    AND i.flag = 'NOT_INFORMED' AND i.first_seen = f.first_as_of"
+	"   ORDER BY i.item_id LIMIT 1) AS informed_days,"
+	"  (SELECT CASE WHEN i.item_id IS NULL THEN 0"
+	"    WHEN i.resolved_event IN ('ASSESSED', 'REJECTED') AND i.resolved_on <= $2::date"
+	"    THEN greatest(i.resolved_event_date - f.first_as_of, 0) END"
+	"   FROM (SELECT 1) one LEFT JOIN @state@.item i ON i.person_id = f.person_id"
+	"    AND i.flag = 'NOT_ASSESSED' AND i.first_seen = f.first_as_of"
+	"   ORDER BY i.item_id LIMIT 1) AS assessed_days"
+	"  FROM firsts f WHERE f.first_as_of >= $1::date AND ($3::text IS NULL OR f.office_id = $3::text)),"
+	" qi AS (SELECT office_id, count(*)::int AS identified,"
+	"  (count(*) FILTER (WHERE protected))::int AS identified_protected,"
+	"  count(informed_days)::int AS informed_by_end,"
+	"  (count(*) FILTER (WHERE informed_days <= $4::int))::int AS informed_within_days,"
+	"  count(assessed_days)::int AS assessed_by_end,"
+	"  (count(*) FILTER (WHERE assessed_days <= $4::int))::int AS assessed_within_days"
+	"  FROM q GROUP BY office_id),"
+	" qp AS (SELECT ro.office_id, ro.active_participants AS participants,"
+	"  ro.active_participants - ro.flag_aev_after_decision AS aev_before_decision,"
+	"  CASE WHEN ro.self_assessment_unknown IS NOT NULL THEN ro.active_participants"
+	"   - ro.flag_no_self_assessment - ro.self_assessment_unknown END AS self_assessment_documented,"
+	"  ro.active_participants - ro.flag_no_written_plan AS written_plan,"
+	"  ro.active_participants - ro.flag_not_full_time AS full_time,"
+	"  ro.active_participants - (SELECT count(*) FROM @state@.candidate c WHERE c.run_id = ro.run_id"
+	"   AND coalesce(c.office_id, '') = ro.office_id AND c.reasons = '{IN_PROGRAMME}'"
+	"   AND c.flags && '{NO_EVALUATION_DATE,EVALUATION_OVERDUE}')::int AS evaluation_dates"
+	"  FROM @state@.run_office ro JOIN lr ON lr.run_id = ro.run_id"
+	"  WHERE ($3::text IS NULL OR ro.office_id = $3::text))"
+	" SELECT coalesce(qi.office_id, qp.office_id) AS office_id, lr.run_id, lr.as_of::text AS as_of,"
+	"  coalesce(qi.identified, 0) AS identified, coalesce(qi.identified_protected, 0) AS identified_protected,"
+	"  coalesce(qi.informed_by_end, 0) AS informed_by_end,"
+	"  coalesce(qi.informed_within_days, 0) AS informed_within_days,"
+	"  coalesce(qi.assessed_by_end, 0) AS assessed_by_end,"
+	"  coalesce(qi.assessed_within_days, 0) AS assessed_within_days, $4::int AS within_days,"
+	"  qp.participants, qp.aev_before_decision, qp.self_assessment_documented, qp.written_plan,"
+	"  qp.full_time, qp.evaluation_dates"
+	" FROM qi FULL JOIN qp ON qp.office_id = qi.office_id CROSS JOIN lr"
+	" ORDER BY coalesce(qi.office_id, qp.office_id) COLLATE \"C\"";
+
 /* The CSV header: the union of every record type's columns. */
 static const char *const csv_columns[] = {
 	"record", "run_id", "as_of", "started_at", "finished_at", "status",
@@ -96,6 +159,11 @@ static const char *const csv_columns[] = {
 	"flag_not_full_time", "flag_no_written_plan", "flag_no_evaluation_date",
 	"flag_evaluation_overdue", "flag_over_duration",
 	"flag_aev_after_decision", "flag_no_self_assessment", "self_assessment_unknown",
+	/* the supervisor's questions (record "questions") */
+	"identified", "identified_protected", "informed_by_end", "informed_within_days",
+	"assessed_by_end", "assessed_within_days", "within_days", "participants",
+	"aev_before_decision", "self_assessment_documented", "written_plan", "full_time",
+	"evaluation_dates",
 };
 
 /* Type oids of int2, int4, int8 and numeric: written as JSON numbers. */
@@ -223,8 +291,10 @@ audit_usage(FILE *out)
 		"systematic: every stored run with its as-of date in [from, to] with its outcome,\n"
 		"configuration fingerprint, rule version and counts, per office; every delivery of\n"
 		"the run (to which veileder or the office fallback, when, how many attempts; never\n"
-		"an address or a message body); and the items each run resolved (protected persons\n"
-		"only as counts).  See docs/audit.md.\n\n"
+		"an address or a message body); the items each run resolved (protected persons\n"
+		"only as counts); and the supervisor's questions as counts per office (informed\n"
+		"and assessed within report.escalate_after_days of first identification, the\n"
+		"participants' AEV, plan, hours and evaluation dates).  See docs/audit.md.\n\n"
 		"Options:\n"
 		"  --from DATE      first as-of date (required)\n"
 		"  --to DATE        last as-of date, inclusive (required)\n"
@@ -262,7 +332,7 @@ cmd_audit(int argc, char **argv, kvp_ctx *ctx)
 	};
 	const char *from = NULL, *to = NULL, *office = NULL, *format = "csv";
 	PGconn *conn = NULL;
-	PGresult *runs = NULL, *offices = NULL, *dels = NULL, *groups = NULL, *items = NULL;
+	PGresult *runs = NULL, *offices = NULL, *dels = NULL, *groups = NULL, *items = NULL, *qs = NULL;
 	strbuf out;
 	bool json;
 	int c, r, rc = KVP_EXIT_FAILURE;
@@ -391,8 +461,24 @@ cmd_audit(int argc, char **argv, kvp_ctx *ctx)
 			goto done;
 		}
 	}
+	{
+		char days[16];
+		const char *p[4] = {from, to, office, days};
+		int i;
+
+		snprintf(days, sizeof(days), "%d", ctx->cfg.rep_escalate_after_days);
+		qs = audit_query(conn, &ctx->cfg, "answering the supervisor's questions", questions_sql, 4, p);
+		if (qs == NULL)
+			goto done;
+		if (json) {
+			sb_puts(&out, PQntuples(runs) > 0 ? "\n ],\n \"questions\": " : "],\n \"questions\": ");
+			json_rows(&out, qs);
+		} else
+			for (i = 0; i < PQntuples(qs); i++)
+				csv_row(&out, "questions", PQgetvalue(qs, i, 1), qs, i);
+	}
 	if (json)
-		sb_puts(&out, PQntuples(runs) > 0 ? "\n ]}\n" : "]}\n");
+		sb_puts(&out, "}\n");
 	if (flush_out(&out) < 0 || fflush(stdout) != 0) {
 		log_error("could not write the audit export");
 		goto done;
@@ -408,6 +494,7 @@ done:
 	PQclear(dels);
 	PQclear(groups);
 	PQclear(items);
+	PQclear(qs);
 	sb_free(&out);
 	PQfinish(conn);
 	return rc;

@@ -170,6 +170,55 @@ assert_eq "[]" "$(jq_ 'd["runs"]')" "no runs: an empty list"
 assert_status 0 "csv of a range with no runs" -- sh -c "'$KVPSCAN' -c '$CONF' audit --from 2023-01-01 --to 2023-12-31 >'$T_SCRATCH/e.csv'"
 assert_eq 1 "$(wc -l <"$T_SCRATCH/e.csv" | tr -d ' ')" "no runs: the CSV header only"
 
+# --- the supervisor's questions as counts per office (a source and state schema of their own)
+sed 's/@src@/kvp_q/g' "$top_srcdir/sql/source_schema.sql" | psql -X -q -v ON_ERROR_STOP=1
+psql -X -q -v ON_ERROR_STOP=1 <<'EOSQL'
+SET search_path = kvp_q;
+INSERT INTO office VALUES ('0301', 'Nav Test A', '0301', NULL, 'team-a@example.org');
+INSERT INTO veileder VALUES ('Z1', '0301', 'Veileder En', 'z1@example.org', true);
+-- QA informed and assessed 10 days after first identified (2026-01-15), QB informed after 40,
+-- QC never, QD protected and informed after 5, QE informed before it was identified
+INSERT INTO person SELECT 'P-' || c, c, '1980-01-01', '0301', 'Z1', CASE WHEN c = 'QD' THEN 'FORTROLIG' END
+  FROM (VALUES ('QA'), ('QB'), ('QC'), ('QD'), ('QE'), ('QK1'), ('QK2')) AS t(c);
+INSERT INTO payment SELECT 'P-' || c, (date '2025-03-01' + make_interval(months => i))::date, 1000, 'LIVSOPPHOLD'
+  FROM generate_series(0, 11) i, (VALUES ('QA'), ('QB'), ('QC'), ('QD'), ('QE')) AS t(c);
+INSERT INTO kvp_event VALUES ('P-QE', '2025-12-01', 'INFORMED', NULL, 'Z1'),
+  ('P-QK1', '2025-05-20', 'GRANTED', NULL, 'Z1'), ('P-QK2', '2025-05-20', 'GRANTED', NULL, 'Z1');
+-- QK1 has no written plan; QK2 passes every check
+INSERT INTO assessment VALUES ('P-QK1', '2025-05-01', 'AEV', NULL, true), ('P-QK2', '2025-05-01', 'AEV', NULL, true);
+INSERT INTO participation VALUES ('P-QK1', '2025-06-01', NULL, 37.5, '2026-06-01', false),
+  ('P-QK2', '2025-06-01', NULL, 37.5, '2026-06-01', true);
+EOSQL
+sed 's/^log = .*/&\ndatabase = { source_schema = "kvp_q"; state_schema = "kvpscan_q"; };/' "$CONF" >"$T_SCRATCH/q.conf"
+kq() { "$KVPSCAN" -c "$T_SCRATCH/q.conf" "$@"; }
+assert_status 0 "questions: migrate" -- kq migrate
+assert_status 0 "questions: scan as of 2026-01-15" -- kq scan --as-of 2026-01-15
+psql_q "INSERT INTO kvp_q.kvp_event VALUES ('P-QA', '2026-01-25', 'INFORMED', NULL, 'Z1'),
+        ('P-QA', '2026-01-25', 'ASSESSED', 'NOT_RELEVANT', 'Z1'), ('P-QD', '2026-01-20', 'INFORMED', NULL, 'Z1')" >/dev/null
+assert_status 0 "questions: scan as of 2026-02-20" -- kq scan --as-of 2026-02-20
+psql_q "INSERT INTO kvp_q.kvp_event VALUES ('P-QB', '2026-02-24', 'INFORMED', NULL, 'Z1')" >/dev/null
+assert_status 0 "questions: scan as of 2026-03-05" -- kq scan --as-of 2026-03-05
+kq audit --from 2026-01-01 --to 2026-03-31 --format json 2>/dev/null >"$T_SCRATCH/q.json"
+JSON=$T_SCRATCH/q.json
+assert_eq "0301 2026-03-05 5 1 4 3 1 1 30" \
+	"$(jq_ '" ".join(str(d["questions"][0][k]) for k in ("office_id", "as_of", "identified", "identified_protected", "informed_by_end", "informed_within_days", "assessed_by_end", "assessed_within_days", "within_days"))')" \
+	"questions: informed by the end 4 of 5, within 30 days of first identification 3 (40 days is not), assessed 1, the protected one only counted"
+assert_eq "2 2 2 1 2 2" \
+	"$(jq_ '" ".join(str(d["questions"][0][k]) for k in ("participants", "aev_before_decision", "self_assessment_documented", "written_plan", "full_time", "evaluation_dates"))')" \
+	"questions: of 2 active participants, AEV before the decision 2, self-assessment 2, written plan 1, full time 2, evaluation dates 2"
+kq audit --from 2026-01-01 --to 2026-02-20 --format json 2>/dev/null >"$T_SCRATCH/q.json"
+assert_eq "2026-02-20 5 3 3" "$(jq_ '" ".join(str(d["questions"][0][k]) for k in ("as_of", "identified", "informed_by_end", "informed_within_days"))')" \
+	"questions: a period ending on 2026-02-20 counts what was documented by then (QB's INFORMED came later)"
+kq audit --from 2026-03-01 --to 2026-03-31 --format json 2>/dev/null >"$T_SCRATCH/q.json"
+assert_eq "0 2" "$(jq_ '" ".join(str(d["questions"][0][k]) for k in ("identified", "participants"))')" \
+	"questions: nobody first identified in a period after the first identification"
+kq audit --from 2026-01-01 --to 2026-03-31 --format csv 2>/dev/null >"$T_SCRATCH/q.csv"
+assert_eq "questions,0301,5,4,3" "$($PY -c 'import csv,sys
+for r in csv.DictReader(open(sys.argv[1])):
+    if r["record"] == "questions": print(",".join((r["record"], r["office_id"], r["identified"], r["informed_by_end"], r["informed_within_days"])))' "$T_SCRATCH/q.csv")" \
+	"questions: the CSV record"
+assert_not_contains "$(cat "$T_SCRATCH/q.json" "$T_SCRATCH/q.csv")" "QD" "questions: the protected case is never named"
+
 # --- valgrind once (not under ASan)
 if command -v valgrind >/dev/null 2>&1 && ! ldd "$KVPSCAN" 2>/dev/null | grep -q libasan; then
 	assert_status 0 "audit under valgrind: no leaks, no errors" -- valgrind -q --leak-check=full \
