@@ -460,140 +460,178 @@ cleanup:
 	return rc;
 }
 
-/* POST every message, at most delivery.concurrency at once; fills results; 0, or -1 on setup error. */
-int
-webhook_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
+/* The signing keys: the current one is required, the previous one optional; 0 or -1 logged. */
+static int
+wh_load_keys(wh_batch *b, const kvp_config *cfg)
 {
-	wh_batch b;
-	wh_xfer *slots = NULL;
-	wh_xfer **free_slots = NULL;
-	CURLM *multi = NULL;
-	size_t conc, nfree = 0, next = 0, active = 0, i;
-	size_t nok = 0, nretry = 0, nperm = 0, nunusable = 0;
-	bool curl_inited = false;
-	int rc = -1, k, poll_ms;
-
-	memset(&b, 0, sizeof(b));
-	b.cfg = cfg;
 	/* a systemd credential wins over the file; either may be absent */
-	if (wh_load_key(&b, cfg->wh_secret_file ? cfg->wh_secret_file : "", "webhook_secret",
+	if (wh_load_key(b, cfg->wh_secret_file ? cfg->wh_secret_file : "", "webhook_secret",
 			"webhook.secret_file") < 0)
-		goto cleanup;
-	if (b.nkeys == 0) {
+		return -1;
+	if (b->nkeys == 0) {
 		log_error("no webhook signing secret is configured");
 		log_hint("every webhook is signed: write \"whsec_<base64>\" to a file (chmod 600) and set "
 			 "webhook.secret_file, or pass the systemd credential webhook_secret");
-		goto cleanup;
+		return -1;
 	}
-	if (wh_load_key(&b, cfg->wh_secret_previous_file ? cfg->wh_secret_previous_file : "",
-			"webhook_secret_previous", "webhook.secret_previous_file") < 0)
-		goto cleanup;
+	return wh_load_key(b, cfg->wh_secret_previous_file ? cfg->wh_secret_previous_file : "",
+			   "webhook_secret_previous", "webhook.secret_previous_file");
+}
 
-	b.connect_timeout = cfg->wh_connect_timeout > 0 ? cfg->wh_connect_timeout : WH_DEFAULT_CONNECT_TIMEOUT;
-	b.timeout = cfg->wh_timeout > 0 ? cfg->wh_timeout : WH_DEFAULT_TIMEOUT;
-	conc = cfg->del_concurrency > 0 ? (size_t) cfg->del_concurrency : WH_DEFAULT_CONCURRENCY;
-	if (conc > n)
-		conc = n > 0 ? n : 1;
-	if (!cfg->wh_verify_tls) {
-		log_warning("webhook TLS certificate verification is disabled");
-		log_hint("set webhook.verify_tls = true and webhook.ca_file to the receiver's CA");
-	}
+/* The transfer handles: a multi handle and conc easy handles, all free at first. */
+typedef struct wh_pool {
+	CURLM *multi;
+	wh_xfer *slots;
+	wh_xfer **free_slots;
+	size_t conc, nfree, active;
+	bool curl_inited;
+} wh_pool;
 
+/* Set up libcurl and conc handles; 0 or -1 logged (wh_pool_free() cleans up either way). */
+static int
+wh_pool_init(wh_pool *p, size_t conc)
+{
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	p->conc = conc;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("could not initialise libcurl");
-		goto cleanup;
+		return -1;
 	}
-	curl_inited = true;
-	multi = curl_multi_init();
-	if (multi == NULL) {
+	p->curl_inited = true;
+	p->multi = curl_multi_init();
+	if (p->multi == NULL) {
 		log_error("could not initialise libcurl");
-		goto cleanup;
+		return -1;
 	}
-	curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) conc);
-	slots = xcalloc(conc, sizeof(*slots));
-	free_slots = xcalloc(conc, sizeof(*free_slots));
+	curl_multi_setopt(p->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) conc);
+	p->slots = xcalloc(conc, sizeof(*p->slots));
+	p->free_slots = xcalloc(conc, sizeof(*p->free_slots));
 	for (i = 0; i < conc; i++) {
-		slots[i].easy = curl_easy_init();
-		if (slots[i].easy == NULL) {
+		p->slots[i].easy = curl_easy_init();
+		if (p->slots[i].easy == NULL) {
 			log_error("could not initialise libcurl");
-			goto cleanup;
+			return -1;
 		}
-		free_slots[nfree++] = &slots[conc - 1 - i];
+		p->free_slots[p->nfree++] = &p->slots[conc - 1 - i];
 	}
+	return 0;
+}
 
-	for (i = 0; i < n; i++) {
-		kvp_message_set_result(&msgs[i], KVP_SEND_PENDING, 0, NULL);
-		msgs[i].retry_after = -1;
+static void
+wh_pool_free(wh_pool *p)
+{
+	size_t i;
+
+	for (i = 0; p->slots != NULL && i < p->conc; i++)
+		if (p->slots[i].easy)
+			curl_easy_cleanup(p->slots[i].easy);
+	free(p->slots);
+	free(p->free_slots);
+	if (p->multi)
+		curl_multi_cleanup(p->multi);
+	if (p->curl_inited)
+		curl_global_cleanup();
+	memset(p, 0, sizeof(*p));
+}
+
+/* Start messages from *next while handles are free; a message that cannot start is to be retried. */
+static void
+wh_start_more(wh_batch *b, wh_pool *p, kvp_message *msgs, size_t n, size_t *next)
+{
+	while (*next < n && p->nfree > 0) {
+		kvp_message *msg = &msgs[(*next)++];
+		const char *url = NULL;
+		wh_xfer *x;
+
+		if (!wh_precheck(b, msg, &url))
+			continue;
+		x = p->free_slots[--p->nfree];
+		if (wh_xfer_start(b, x, msg, url) < 0
+		    || curl_multi_add_handle(p->multi, x->easy) != CURLM_OK) {
+			if (msg->result == KVP_SEND_PENDING)
+				kvp_message_set_result(msg, KVP_SEND_RETRY, 0, "could not start the transfer");
+			wh_xfer_clear(x);
+			p->free_slots[p->nfree++] = x;
+			continue;
+		}
+		p->active++;
 	}
+}
 
+/* Take the finished transfers' results and free their handles. */
+static void
+wh_reap_done(wh_batch *b, wh_pool *p)
+{
+	CURLMsg *m;
+	int left = 0;
+
+	while ((m = curl_multi_info_read(p->multi, &left)) != NULL) {
+		char *priv = NULL;
+		wh_xfer *x;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+		x = (wh_xfer *) priv;
+		wh_xfer_finish(b, x, m->data.result);
+		if (x->msg->retry_after >= 0)
+			log_debug("webhook %s: %s, status %d, retry after %ld s%s%s", x->msg->id,
+				  kvp_send_result_name(x->msg->result), x->msg->status, x->msg->retry_after,
+				  x->msg->error[0] ? ": " : "", x->msg->error);
+		else
+			log_debug("webhook %s: %s, status %d%s%s", x->msg->id,
+				  kvp_send_result_name(x->msg->result), x->msg->status,
+				  x->msg->error[0] ? ": " : "", x->msg->error);
+		curl_multi_remove_handle(p->multi, x->easy);
+		wh_xfer_clear(x);
+		p->free_slots[p->nfree++] = x;
+		p->active--;
+	}
+}
+
+/* Like curl's 10-at-a-time.c: keep at most conc transfers running until all are done. */
+static void
+wh_run(wh_batch *b, wh_pool *p, kvp_message *msgs, size_t n)
+{
+	size_t next = 0, i;
 	/* wake often enough for a ping every quarter watchdog interval, else every second */
-	poll_ms = (int) (notify_watchdog_usec() / 8000);
+	int poll_ms = (int) (notify_watchdog_usec() / 8000);
+
 	if (poll_ms <= 0 || poll_ms > 1000)
 		poll_ms = 1000;
-
-	/* like curl's 10-at-a-time.c: keep at most conc transfers running */
 	for (;;) {
-		int still = 0, left = 0;
-		CURLMsg *m;
+		int still = 0;
 
-		while (next < n && nfree > 0) {
-			kvp_message *msg = &msgs[next++];
-			const char *url = NULL;
-			wh_xfer *x;
-
-			if (!wh_precheck(&b, msg, &url))
-				continue;
-			x = free_slots[--nfree];
-			if (wh_xfer_start(&b, x, msg, url) < 0
-			    || curl_multi_add_handle(multi, x->easy) != CURLM_OK) {
-				if (msg->result == KVP_SEND_PENDING)
-					kvp_message_set_result(msg, KVP_SEND_RETRY, 0, "could not start the transfer");
-				wh_xfer_clear(x);
-				free_slots[nfree++] = x;
-				continue;
-			}
-			active++;
-		}
-		if (active == 0)
+		wh_start_more(b, p, msgs, n, &next);
+		if (p->active == 0)
 			break;
-		if (curl_multi_perform(multi, &still) != CURLM_OK) {
+		if (curl_multi_perform(p->multi, &still) != CURLM_OK) {
 			log_error("libcurl multi interface failed");
 			break;
 		}
-		while ((m = curl_multi_info_read(multi, &left)) != NULL) {
-			char *priv = NULL;
-			wh_xfer *x;
-
-			if (m->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
-			x = (wh_xfer *) priv;
-			wh_xfer_finish(&b, x, m->data.result);
-			if (x->msg->retry_after >= 0)
-				log_debug("webhook %s: %s, status %d, retry after %ld s%s%s", x->msg->id,
-					  kvp_send_result_name(x->msg->result), x->msg->status, x->msg->retry_after,
-					  x->msg->error[0] ? ": " : "", x->msg->error);
-			else
-				log_debug("webhook %s: %s, status %d%s%s", x->msg->id,
-					  kvp_send_result_name(x->msg->result), x->msg->status,
-					  x->msg->error[0] ? ": " : "", x->msg->error);
-			curl_multi_remove_handle(multi, x->easy);
-			wh_xfer_clear(x);
-			free_slots[nfree++] = x;
-			active--;
-		}
-		if (still > 0 && active > 0 && (next >= n || nfree == 0))
-			curl_multi_poll(multi, NULL, 0, poll_ms, NULL);
+		wh_reap_done(b, p);
+		if (still > 0 && p->active > 0 && (next >= n || p->nfree == 0))
+			curl_multi_poll(p->multi, NULL, 0, poll_ms, NULL);
 		notify_watchdog_kick();     /* a batch can wait on slow receivers for minutes */
 	}
 	/* after a multi failure: whatever is still running or queued is retried later */
-	for (i = 0; i < conc; i++) {
-		if (slots[i].msg) {
-			kvp_message_set_result(slots[i].msg, KVP_SEND_RETRY, 0, "transfer aborted");
-			curl_multi_remove_handle(multi, slots[i].easy);
-			wh_xfer_clear(&slots[i]);
+	for (i = 0; i < p->conc; i++) {
+		if (p->slots[i].msg) {
+			kvp_message_set_result(p->slots[i].msg, KVP_SEND_RETRY, 0, "transfer aborted");
+			curl_multi_remove_handle(p->multi, p->slots[i].easy);
+			wh_xfer_clear(&p->slots[i]);
 		}
 	}
+}
+
+/* Count the results (a message never attempted is to be retried) and log the batch. */
+static void
+wh_summarize(const wh_batch *b, kvp_message *msgs, size_t n)
+{
+	size_t nok = 0, nretry = 0, nperm = 0, nunusable = 0, i;
+
 	for (i = 0; i < n; i++) {
 		switch (msgs[i].result) {
 		case KVP_SEND_OK: nok++; break;
@@ -608,30 +646,53 @@ webhook_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
 	}
 	log_info("webhook batch of %zu: %zu delivered, %zu to retry, %zu failed permanently%s",
 		 n, nok, nretry, nperm, nunusable > 0 ? ", the rest not sent: webhook.url cannot be used" : "");
-	if (b.tls_verify_failures > 0) {
-		log_warning("%zu webhook deliveries failed TLS certificate verification", b.tls_verify_failures);
-		if (b.tls_name_failures == b.tls_verify_failures)
+	if (b->tls_verify_failures > 0) {
+		log_warning("%zu webhook deliveries failed TLS certificate verification", b->tls_verify_failures);
+		if (b->tls_name_failures == b->tls_verify_failures)
 			kvp_tls_name_mismatch_hint("webhook.url");
-		else if (b.tls_name_failures > 0)
+		else if (b->tls_name_failures > 0)
 			log_hint("check webhook.ca_file, and the host in webhook.url: %zu of them are for "
-				 "a certificate issued to another host name", b.tls_name_failures);
+				 "a certificate issued to another host name", b->tls_name_failures);
 		else
 			log_hint("check webhook.ca_file: it must hold the CA that signed the receiver's certificate");
 	}
+}
+
+/* POST every message, at most delivery.concurrency at once; fills results; 0, or -1 on setup error. */
+int
+webhook_send_batch(const kvp_config *cfg, kvp_message *msgs, size_t n)
+{
+	wh_batch b;
+	wh_pool pool;
+	size_t conc, i;
+	int rc = -1, k;
+
+	memset(&b, 0, sizeof(b));
+	memset(&pool, 0, sizeof(pool));
+	b.cfg = cfg;
+	if (wh_load_keys(&b, cfg) < 0)
+		goto cleanup;
+	b.connect_timeout = cfg->wh_connect_timeout > 0 ? cfg->wh_connect_timeout : WH_DEFAULT_CONNECT_TIMEOUT;
+	b.timeout = cfg->wh_timeout > 0 ? cfg->wh_timeout : WH_DEFAULT_TIMEOUT;
+	conc = cfg->del_concurrency > 0 ? (size_t) cfg->del_concurrency : WH_DEFAULT_CONCURRENCY;
+	if (conc > n)
+		conc = n > 0 ? n : 1;
+	if (!cfg->wh_verify_tls) {
+		log_warning("webhook TLS certificate verification is disabled");
+		log_hint("set webhook.verify_tls = true and webhook.ca_file to the receiver's CA");
+	}
+	if (wh_pool_init(&pool, conc) < 0)
+		goto cleanup;
+	for (i = 0; i < n; i++) {
+		kvp_message_set_result(&msgs[i], KVP_SEND_PENDING, 0, NULL);
+		msgs[i].retry_after = -1;
+	}
+	wh_run(&b, &pool, msgs, n);
+	wh_summarize(&b, msgs, n);
 	rc = 0;
 
 cleanup:
-	if (slots) {
-		for (i = 0; i < conc; i++)
-			if (slots[i].easy)
-				curl_easy_cleanup(slots[i].easy);
-	}
-	free(slots);
-	free(free_slots);
-	if (multi)
-		curl_multi_cleanup(multi);
-	if (curl_inited)
-		curl_global_cleanup();
+	wh_pool_free(&pool);
 	for (k = 0; k < b.nkeys; k++) {
 		OPENSSL_cleanse(b.key[k], b.key_len[k]);
 		free(b.key[k]);
