@@ -193,7 +193,7 @@ main(int argc, char **argv)
 
 	optind = 1;
 	opterr = 1;
-	rc = cmd->fn(argc - 1, argv + 1, &ctx);
-	conf_free(&ctx.cfg);
-	return output_checked(rc);
+	rc = output_checked(cmd->fn(argc - 1, argv + 1, &ctx));
+	conf_free(&ctx.cfg);    /* last: the log's ident lives in the config */
+	return rc;
 }
