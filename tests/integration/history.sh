@@ -172,6 +172,17 @@ psql_q "INSERT INTO kvp_src.person VALUES ('P-HN', 'HI-N', '1990-01-01', '0301',
 assert_status 0 "a case never flagged" -- k history HI-N
 assert_contains "$OUT" "Runs in which it was a candidate
   none" "never flagged: no runs"
+# valgrind once (not under ASan)
+if command -v valgrind >/dev/null 2>&1 && ! ldd "$KVPSCAN" 2>/dev/null | grep -q libasan; then
+	assert_status 0 "history under valgrind: no leaks, no errors" -- valgrind -q --leak-check=full \
+		--errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+		"$KVPSCAN" -c "$CONF" history HI-A --format json
+	assert_status 0 "history text under valgrind" -- valgrind -q --leak-check=full \
+		--errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+		"$KVPSCAN" -c "$CONF" history HI-P
+else
+	ok "# SKIP valgrind (not installed or a sanitizer build)"
+fi
 assert_status 2 "no case_ref is a usage error" -- k history
 assert_status 2 "a bad format is a usage error" -- k history HI-A --format xml
 finish
