@@ -48,5 +48,10 @@ int cmd_check_source(int argc, char **argv, kvp_ctx *ctx);  /* check_source.c */
 bool cmd_wants_help(int argc, char **argv);
 /* Connect and check the state schema's version; NULL logged.  Caller PQfinish()es. */
 struct pg_conn *cmd_connect(const kvp_config *cfg);
+/*
+ * Connect and settle the as-of date: as_of_arg (checked by as_of_arg_valid())
+ * or, when NULL, today in daemon.timezone; NULL logged.  Caller PQfinish()es.
+ */
+struct pg_conn *cmd_connect_as_of(const kvp_config *cfg, const char *as_of_arg, char as_of[11]);
 
 #endif

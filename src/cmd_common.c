@@ -32,3 +32,15 @@ cmd_connect(const kvp_config *cfg)
 	}
 	return conn;
 }
+
+PGconn *
+cmd_connect_as_of(const kvp_config *cfg, const char *as_of_arg, char as_of[11])
+{
+	PGconn *conn = db_connect(cfg);
+
+	if (conn != NULL && db_as_of(conn, cfg, as_of_arg, as_of) < 0) {
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}

@@ -70,10 +70,8 @@ cmd_data_quality(int argc, char **argv, kvp_ctx *ctx)
 	}
 	if (!as_of_arg_valid(as_of_arg))
 		return KVP_EXIT_USAGE;
-	conn = db_connect(&ctx->cfg);
+	conn = cmd_connect_as_of(&ctx->cfg, as_of_arg, as_of);
 	if (conn == NULL)
-		goto done;
-	if (db_as_of(conn, &ctx->cfg, as_of_arg, as_of) < 0)
 		goto done;
 
 	/* the payments pass is the scan's own; the transaction holds its table */

@@ -424,10 +424,8 @@ cmd_explain(int argc, char **argv, kvp_ctx *ctx)
 	case_ref = argv[optind];
 	if (!as_of_arg_valid(as_of_arg))
 		return KVP_EXIT_USAGE;
-	conn = db_connect(&ctx->cfg);
+	conn = cmd_connect_as_of(&ctx->cfg, as_of_arg, as_of);
 	if (conn == NULL)
-		goto done;
-	if (db_as_of(conn, &ctx->cfg, as_of_arg, as_of) < 0)
 		goto done;
 	p[0] = case_ref;
 	p[1] = as_of;

@@ -743,10 +743,8 @@ cmd_scan(int argc, char **argv, kvp_ctx *ctx)
 		return KVP_EXIT_USAGE;
 	}
 
-	conn = db_connect(&ctx->cfg);
+	conn = cmd_connect_as_of(&ctx->cfg, as_of_arg, as_of);
 	if (conn == NULL)
-		goto done;
-	if (db_as_of(conn, &ctx->cfg, as_of_arg, as_of) < 0)
 		goto done;
 
 	if (dry_run) {
