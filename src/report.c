@@ -1,7 +1,6 @@
 /* report.c - "kvpscan report": the målekort from stored runs (docs/report.md) */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,20 +10,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "report.h"
-#include "report_deliver.h"
 #include "sqlfiles.h"
-
-int
-report_store_office_stats(PGconn *conn, const kvp_config *cfg, const char *run_id,
-			  const char *as_of)
-{
-	const char *p[2] = {run_id, as_of};
-	char *sql = db_expand(conn, cfg, sql_get("office_stats.sql"));
-	int rc = db_command(conn, "storing the per-office counts", sql, 2, p);
-
-	free(sql);
-	return rc;
-}
 
 bool
 report_percent(const report_office *o, double *pct)
@@ -1077,120 +1063,4 @@ report_write_json(const report *rep, FILE *out)
 	fputs(sb_str(&sb), out);
 	sb_free(&sb);
 	return fflush(out) == 0 && !ferror(out) ? 0 : -1;
-}
-
-/* ------------------------------------------------------------ command */
-
-static void
-report_usage(FILE *out)
-{
-	fprintf(out,
-		"Usage: kvpscan report [--office ID] [--as-of YYYY-MM-DD]\n"
-		"                      [--period year|tertial|month] [--format table|csv|json|html]\n"
-		"       kvpscan report --deliver [--as-of YYYY-MM-DD]\n\n"
-		"Print the leader's målekort from stored runs (no new scan): per office and for\n"
-		"the municipality, the KVP target against active participants with a status,\n"
-		"the funnel from persons in scope to informed and assessed candidates and the\n"
-		"other counts, persons with new, resolved and open worklist items, persons with\n"
-		"items open longer than report.escalate_after_days by veileder, dead deliveries\n"
-		"and a 12-month trend.  The table and html formats are in Norwegian.  See\n"
-		"docs/report.md.\n\n"
-		"Options:\n"
-		"  --office ID       one office only\n"
-		"  --as-of DATE      the latest succeeded run on or before DATE (default: the latest run)\n"
-		"  --period PERIOD   the target period containing the run's date (default year)\n"
-		"  --format FORMAT   table (default, Norwegian text), csv, json or html\n"
-		"  --deliver         queue the report for every office leader, report.municipality_email\n"
-		"                    and the webhook (report.webhook) in the outbox, then deliver\n");
-}
-
-int
-cmd_report(int argc, char **argv, kvp_ctx *ctx)
-{
-	static const struct option opts[] = {
-		{"office", required_argument, NULL, 'o'},
-		{"as-of", required_argument, NULL, 'a'},
-		{"period", required_argument, NULL, 'p'},
-		{"format", required_argument, NULL, 'f'},
-		{"deliver", no_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
-	const char *as_of = NULL, *office = NULL, *period = "year", *format = "table";
-	bool deliver = false;
-	PGconn *conn = NULL;
-	report rep;
-	bool built = false;
-	int c, r, wr = -1, rc = KVP_EXIT_FAILURE;
-
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o': office = optarg; break;
-		case 'a': as_of = optarg; break;
-		case 'p': period = optarg; break;
-		case 'f': format = optarg; break;
-		case 'd': deliver = true; break;
-		case 'h': report_usage(stdout); return KVP_EXIT_OK;
-		default: report_usage(stderr); return KVP_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		log_error("unexpected argument \"%s\"", argv[optind]);
-		report_usage(stderr);
-		return KVP_EXIT_USAGE;
-	}
-	if (strcmp(format, "table") != 0 && strcmp(format, "csv") != 0
-	    && strcmp(format, "json") != 0 && strcmp(format, "html") != 0) {
-		log_error("invalid value for --format: \"%s\"", format);
-		log_hint("use table, csv, json or html");
-		return KVP_EXIT_USAGE;
-	}
-	if (strcmp(period, "year") != 0 && strcmp(period, "tertial") != 0 && strcmp(period, "month") != 0) {
-		log_error("invalid value for --period: \"%s\"", period);
-		log_hint("use year, tertial or month");
-		return KVP_EXIT_USAGE;
-	}
-	if (office != NULL && office[0] == '\0') {
-		log_error("--office needs an office id");
-		return KVP_EXIT_USAGE;
-	}
-	if (!as_of_arg_valid(as_of))
-		return KVP_EXIT_USAGE;
-	if (deliver)
-		return report_deliver_command(ctx, as_of);
-
-	conn = db_connect(&ctx->cfg);
-	if (conn == NULL)
-		goto done;
-	if (migrate_check(conn, &ctx->cfg) < 0)
-		goto done;
-	r = report_build(conn, &ctx->cfg, as_of, office, period, &rep);
-	built = true;
-	if (r != 0)
-		goto done;
-	if (office != NULL && rep.n_offices == 0) {
-		log_error("office \"%s\" is not in the run", office);
-		log_hint("\"kvpscan report\" without --office lists every office");
-		goto done;
-	}
-	if (strcmp(format, "csv") == 0)
-		wr = report_write_csv(&rep, stdout);
-	else if (strcmp(format, "json") == 0)
-		wr = report_write_json(&rep, stdout);
-	else if (strcmp(format, "html") == 0)
-		wr = report_write_html(&rep, stdout);
-	else
-		wr = report_write_table(&rep, stdout);
-	if (wr < 0) {
-		log_error("could not write the report");
-		goto done;
-	}
-	log_info("report as of %s from run %lld: %d offices, %d escalated items listed",
-		 rep.as_of, rep.run_id, rep.n_offices, rep.n_esc);
-	rc = KVP_EXIT_OK;
-done:
-	if (built)
-		report_free(&rep);
-	PQfinish(conn);
-	return rc;
 }

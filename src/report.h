@@ -89,17 +89,9 @@ typedef struct report {
 } report;
 
 /*
- * Store the run's per-office funnel into run_office (sql/office_stats.sql);
- * call inside scan_store_tx while kvp_scan_result and kvp_pay exist.  0 or
- * -1 logged.
- */
-int report_store_office_stats(PGconn *conn, const kvp_config *cfg, const char *run_id,
-			      const char *as_of);
-
-/*
  * Build the report from the latest succeeded run on or before as_of (NULL:
  * the latest run).  Returns 0, 1 when there is no such run (logged), -1 logged.
- * Free with report_free().
+ * Free with report_free() after 0; on failure nothing is left to free.
  */
 int report_build(PGconn *conn, const kvp_config *cfg, const char *as_of, const char *office,
 		 const char *period, report *rep);

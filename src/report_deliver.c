@@ -263,33 +263,3 @@ report_deliver(PGconn *conn, const kvp_config *cfg, const char *as_of,
 	}
 	return 0;
 }
-
-int
-report_deliver_command(kvp_ctx *ctx, const char *as_of)
-{
-	struct outbox_counts total;
-	PGconn *conn = NULL;
-	int queued = 0, r, rc = KVP_EXIT_FAILURE;
-
-	conn = cmd_connect(&ctx->cfg);
-	if (conn == NULL)
-		goto cleanup;
-	r = report_enqueue(conn, &ctx->cfg, as_of, &queued);
-	if (r != 0)
-		goto cleanup;
-	printf("queued %d reports\n", queued);
-	memset(&total, 0, sizeof(total));
-	if (outbox_deliver_all(conn, &ctx->cfg, INT32_MAX, NULL, &total) < 0)
-		goto cleanup;
-	printf("sent %d, retry later %d, dead %d\n", total.sent, total.retried, total.dead);
-	if (total.dead > 0) {
-		log_error("%d deliveries are dead", total.dead);
-		log_hint("see \"kvpscan outbox --failed\"; after fixing the cause run \"kvpscan redeliver --dead\"");
-		goto cleanup;
-	}
-	rc = KVP_EXIT_OK;
-
-cleanup:
-	PQfinish(conn);
-	return rc;
-}

@@ -29,11 +29,4 @@ int report_enqueue(PGconn *conn, const kvp_config *cfg, const char *as_of, int *
 int report_deliver(PGconn *conn, const kvp_config *cfg, const char *as_of,
 		   volatile sig_atomic_t *stop);
 
-/*
- * "kvpscan report --deliver [--as-of DATE]": connect, check the schema,
- * report_deliver(), print what was queued and sent.  A KVP_EXIT_* code:
- * 1 when no run is stored or a delivery died.
- */
-int report_deliver_command(kvp_ctx *ctx, const char *as_of);
-
 #endif

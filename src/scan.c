@@ -11,7 +11,6 @@
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
-#include "report.h"
 #include "scan.h"
 #include "scan_output.h"
 #include "sqlfiles.h"
@@ -443,6 +442,22 @@ run_count(PGconn *conn, const kvp_config *cfg, const char *what, const char *tmp
 	return (long long) v;
 }
 
+/*
+ * Store the run's per-office funnel into run_office (sql/office_stats.sql),
+ * inside scan_store_tx while kvp_scan_result and kvp_pay exist; 0 or -1 logged.
+ * The report reads what this stores.
+ */
+static int
+store_office_stats(PGconn *conn, const kvp_config *cfg, const char *run_id, const char *as_of)
+{
+	const char *p[2] = {run_id, as_of};
+	char *sql = db_expand(conn, cfg, sql_get("office_stats.sql"));
+	int rc = db_command(conn, "storing the per-office counts", sql, 2, p);
+
+	free(sql);
+	return rc;
+}
+
 /* The body of scan_store() inside the transaction; 0, 1 already done, -1 failed. */
 static int
 scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char *fingerprint,
@@ -564,7 +579,7 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 		goto done;
 	if (run_count(conn, cfg, "storing data-quality counts", insert_dq, 1, p) < 0)
 		goto done;
-	if (report_store_office_stats(conn, cfg, run_id, as_of) < 0)
+	if (store_office_stats(conn, cfg, run_id, as_of) < 0)
 		goto done;
 
 	res = db_exec(conn, "counting recipients", count_recipients, 0, NULL);
