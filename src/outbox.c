@@ -441,7 +441,7 @@ clear_faults(PGconn *conn, const struct record_sql *q, int ok_mask, int unusable
 static int
 send_due(PGconn *conn, const kvp_config *cfg, int limit, int skip_mask, struct outbox_counts *out)
 {
-	struct claim_args args;
+	struct claim_args args = {0};
 	struct record_sql q = {NULL, NULL, NULL};
 	char *claim = NULL;
 	PGresult *res = NULL;
