@@ -339,6 +339,29 @@ load_offices(PGconn *conn, const kvp_config *cfg, report *rep, const char *run_i
 	return 0;
 }
 
+/* One office's row of the items or persons query: new, resolved, open, escalated, protected, medians. */
+struct counts {
+	long long v[5];
+	bool has_open, has_resolve;
+	double median_open, median_resolve;
+};
+
+static void
+read_counts(const PGresult *res, int i, struct counts *k)
+{
+	int j;
+
+	memset(k, 0, sizeof(*k));
+	for (j = 0; j < 5; j++)
+		k->v[j] = val_ll(res, i, 2 + j);
+	k->has_open = !PQgetisnull(res, i, 7);
+	if (k->has_open)
+		parse_double(PQgetvalue(res, i, 7), 0, 1e9, &k->median_open);
+	k->has_resolve = !PQgetisnull(res, i, 8);
+	if (k->has_resolve)
+		parse_double(PQgetvalue(res, i, 8), -1e9, 1e9, &k->median_resolve);
+}
+
 static int
 load_items(PGconn *conn, const kvp_config *cfg, report *rep, const char *run_id)
 {
@@ -355,20 +378,20 @@ load_items(PGconn *conn, const kvp_config *cfg, report *rep, const char *run_id)
 		return -1;
 	for (i = 0; i < PQntuples(res); i++) {
 		report_office *o = find_office(rep, PQgetvalue(res, i, 0), val_ll(res, i, 1) != 0);
+		struct counts k;
 
 		if (o == NULL)
 			continue;
-		o->items_new = val_ll(res, i, 2);
-		o->items_resolved = val_ll(res, i, 3);
-		o->items_open = val_ll(res, i, 4);
-		o->escalated = val_ll(res, i, 5);
-		o->escalated_protected = val_ll(res, i, 6);
-		o->has_median_open = !PQgetisnull(res, i, 7);
-		if (o->has_median_open)
-			parse_double(PQgetvalue(res, i, 7), 0, 1e9, &o->median_open);
-		o->has_median_resolve = !PQgetisnull(res, i, 8);
-		if (o->has_median_resolve)
-			parse_double(PQgetvalue(res, i, 8), -1e9, 1e9, &o->median_resolve);
+		read_counts(res, i, &k);
+		o->items_new = k.v[0];
+		o->items_resolved = k.v[1];
+		o->items_open = k.v[2];
+		o->escalated = k.v[3];
+		o->escalated_protected = k.v[4];
+		o->has_median_open = k.has_open;
+		o->median_open = k.median_open;
+		o->has_median_resolve = k.has_resolve;
+		o->median_resolve = k.median_resolve;
 	}
 	PQclear(res);
 
@@ -378,20 +401,20 @@ load_items(PGconn *conn, const kvp_config *cfg, report *rep, const char *run_id)
 		return -1;
 	for (i = 0; i < PQntuples(res); i++) {
 		report_office *o = find_office(rep, PQgetvalue(res, i, 0), val_ll(res, i, 1) != 0);
+		struct counts k;
 
 		if (o == NULL)
 			continue;
-		o->p_new = val_ll(res, i, 2);
-		o->p_resolved = val_ll(res, i, 3);
-		o->p_open = val_ll(res, i, 4);
-		o->p_escalated = val_ll(res, i, 5);
-		o->p_escalated_protected = val_ll(res, i, 6);
-		o->has_pmedian_open = !PQgetisnull(res, i, 7);
-		if (o->has_pmedian_open)
-			parse_double(PQgetvalue(res, i, 7), 0, 1e9, &o->pmedian_open);
-		o->has_pmedian_resolve = !PQgetisnull(res, i, 8);
-		if (o->has_pmedian_resolve)
-			parse_double(PQgetvalue(res, i, 8), -1e9, 1e9, &o->pmedian_resolve);
+		read_counts(res, i, &k);
+		o->p_new = k.v[0];
+		o->p_resolved = k.v[1];
+		o->p_open = k.v[2];
+		o->p_escalated = k.v[3];
+		o->p_escalated_protected = k.v[4];
+		o->has_pmedian_open = k.has_open;
+		o->pmedian_open = k.median_open;
+		o->has_pmedian_resolve = k.has_resolve;
+		o->pmedian_resolve = k.median_resolve;
 	}
 	PQclear(res);
 
