@@ -113,7 +113,11 @@ cmd_test_delivery(int argc, char **argv, kvp_ctx *ctx)
 	if (setup < 0)
 		goto cleanup;
 	for (i = 0; i < n; i++) {
-		printf("%s %s %d %s\n", msgs[i].id, kvp_send_result_name(msgs[i].result), msgs[i].status,
+		char status[16] = "-";   /* no reply code: "-", as the outbox shows it (NULL) */
+
+		if (msgs[i].status != 0)
+			snprintf(status, sizeof(status), "%d", msgs[i].status);
+		printf("%s %s %s %s\n", msgs[i].id, kvp_send_result_name(msgs[i].result), status,
 		       msgs[i].error[0] ? msgs[i].error : "-");
 		if (msgs[i].result == KVP_SEND_OK)
 			okcount++;

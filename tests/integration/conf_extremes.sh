@@ -94,12 +94,12 @@ use() {
 	webhook.*)
 		assert_status 1 "$key: test-delivery --channel webhook" -- \
 			$K test-delivery --channel webhook --to http://127.0.0.1:9/hook --id conf-extremes
-		assert_contains "$OUT" "conf-extremes retry 0 Failed to connect" "$key: the message got as far as connecting"
+		assert_contains "$OUT" "conf-extremes retry - Failed to connect" "$key: the message got as far as connecting"
 		assert_not_contains "$OUT" "unusable" "$key: the webhook channel can send" ;;
 	email.*)
 		assert_status 1 "$key: test-delivery --channel email" -- \
 			$K test-delivery --channel email --to kvp@example.invalid --id conf-extremes
-		assert_contains "$OUT" "conf-extremes retry 0 Failed to connect" "$key: the message got as far as connecting"
+		assert_contains "$OUT" "conf-extremes retry - Failed to connect" "$key: the message got as far as connecting"
 		assert_not_contains "$OUT" "unusable" "$key: the email channel can send" ;;
 	daemon.*)
 		"$KVPSCAN" -c "$c" daemon > "$T_SCRATCH/daemon.log" 2>&1 &

@@ -20,7 +20,7 @@ WANT='{"type":"kvpscan.test","version":1,"message":"test delivery from kvpscan, 
 # ---------------------------------------------------------------- a batch
 assert_status 0 "5 messages spooled" -- \
 	"$KVPSCAN" -c ok.conf test-delivery --channel spool --count 5 --id sp
-assert_eq 5 "$(printf '%s\n' "$OUT" | grep -c '^sp-[1-5] ok 0 -$')" "each message reported ok"
+assert_eq 5 "$(printf '%s\n' "$OUT" | grep -c '^sp-[1-5] ok - -$')" "each message reported ok"
 assert_contains "$OUT" "info: wrote 5 spool files" "a count in the log"
 assert_eq "sp-1.json sp-2.json sp-3.json sp-4.json sp-5.json" "$(cd "$SPOOL" && ls | sort | tr '\n' ' ' | sed 's/ $//')" \
 	"exactly the 5 files, no temp files left"
@@ -39,7 +39,7 @@ assert_contains "$OUT" "ID-1, ID-2, ... ID-N" "the help says how several are num
 assert_not_contains "$OUT" "prefix" "the help no longer calls it a prefix"
 LONGID=$(printf 'x%.0s' $(seq 1 150))
 assert_status 0 "a 150-character id" -- "$KVPSCAN" -c ok.conf test-delivery --channel spool --id "$LONGID"
-assert_contains "$OUT" "$LONGID ok 0 -" "a long id is used whole, not cut short"
+assert_contains "$OUT" "$LONGID ok - -" "a long id is used whole, not cut short"
 [ -f "$SPOOL/$LONGID.json" ] && ok "the file carries the whole id" || not_ok "the file carries the whole id"
 rm -f "$SPOOL/$LONGID.json"
 assert_status 2 "an id over 180 characters is a usage error" -- \
@@ -92,10 +92,10 @@ assert_eq 0 "$LEFT" "no temp files left after the burst"
 # ---------------------------------------------------------------- ids that cannot be file names
 assert_status 1 "an id starting with '.' is refused" -- \
 	"$KVPSCAN" -c ok.conf test-delivery --channel spool --id .hidden
-assert_contains "$OUT" ".hidden failed 0 delivery id cannot be a file name" "leading dot: failed (permanent)"
+assert_contains "$OUT" ".hidden failed - delivery id cannot be a file name" "leading dot: failed (permanent)"
 assert_status 1 "an id with '/' is refused" -- \
 	"$KVPSCAN" -c ok.conf test-delivery --channel spool --id ../escape
-assert_contains "$OUT" "../escape failed 0" "slash: failed (permanent)"
+assert_contains "$OUT" "../escape failed -" "slash: failed (permanent)"
 if [ ! -e "$T_SCRATCH/escape.json" ] && [ ! -e "$SPOOL/.hidden.json" ]; then ok "nothing written outside or hidden"
 else not_ok "nothing written outside or hidden"; fi
 
