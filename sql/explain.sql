@@ -72,7 +72,9 @@ SELECT to_char(e.event_date, 'YYYY-MM-DD'), coalesce(e.event, ''), coalesce(e.ou
 -- @query participations
 SELECT to_char(pa.start_date, 'YYYY-MM-DD'), coalesce(to_char(pa.end_date, 'YYYY-MM-DD'), 'open'),
        CASE WHEN pa.start_date > $2::date THEN 'starts after D, ignored'
-            WHEN pa.end_date IS NULL OR pa.end_date >= $2::date THEN 'active on D'
+            WHEN EXISTS (SELECT 1 FROM kvp_active k      -- participation_active.sql
+                          WHERE k.person_id = pa.person_id AND k.start_date = pa.start_date
+                            AND k.end_date IS NOT DISTINCT FROM pa.end_date) THEN 'active on D'
             ELSE 'ended' END
   FROM @src@.participation pa
  WHERE pa.person_id = $1
@@ -107,12 +109,11 @@ SELECT to_char(a.start_date, 'YYYY-MM-DD'), coalesce(to_char(a.end_date, 'YYYY-M
        CASE WHEN x.self_assessment IS FALSE THEN 'NO_SELF_ASSESSMENT'
             WHEN x.self_assessment IS NULL THEN 'unknown, counted, never flagged' ELSE 'ok' END
   FROM (SELECT pa.*, g.granted, coalesce(g.granted, pa.start_date) AS decision_date
-          FROM @src@.participation pa
+          FROM kvp_active pa      -- participation_active.sql
           LEFT JOIN LATERAL (SELECT max(e.event_date) AS granted FROM @src@.kvp_event e
                               WHERE e.person_id = pa.person_id AND e.event = 'GRANTED'
                                 AND e.event_date <= pa.start_date) g ON true
-         WHERE pa.person_id = $1 AND pa.start_date <= $2::date
-           AND (pa.end_date IS NULL OR pa.end_date >= $2::date)
+         WHERE pa.person_id = $1
          ORDER BY pa.start_date DESC, pa.end_date DESC NULLS FIRST LIMIT 1) a
   LEFT JOIN LATERAL (
       -- the latest AEV on or before the decision; @self_assessment@ as in participation_checks.sql

@@ -55,11 +55,8 @@ WITH pm AS (
 ), scope AS MATERIALIZED (
     SELECT b.*,
            concat_ws('+',
-             CASE WHEN EXISTS (
-                 SELECT 1 FROM @src@.participation pa
-                  WHERE pa.person_id = b.person_id
-                    AND pa.start_date <= $1::date
-                    AND (pa.end_date IS NULL OR pa.end_date >= $1::date))
+             -- kvp_active: participation_active.sql, the one definition of active on D
+             CASE WHEN EXISTS (SELECT 1 FROM kvp_active pa WHERE pa.person_id = b.person_id)
                THEN 'IN_PROGRAMME' END,
              CASE WHEN EXISTS (
                  SELECT 1 FROM @src@.kvp_event e

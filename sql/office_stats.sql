@@ -76,9 +76,8 @@ WITH res AS (
      GROUP BY office_id
 ), act AS (
     SELECT coalesce(p.office_id, '') AS office_id, count(DISTINCT pa.person_id) AS n
-      FROM @src@.participation pa
+      FROM kvp_active pa      -- participation_active.sql: active on D
       JOIN @src@.person p ON p.person_id = pa.person_id
-     WHERE pa.start_date <= $2::date AND (pa.end_date IS NULL OR pa.end_date >= $2::date)
      GROUP BY 1
 ), offices AS (
     SELECT office_id FROM @src@.office WHERE office_id IS NOT NULL

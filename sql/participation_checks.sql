@@ -35,11 +35,10 @@
 -- Routing as in identify.sql: the person's veileder when known and active,
 -- else the office fallback (veileder_id NULL, routed_to_fallback true).
 WITH act AS (
+    -- the active participations (participation_active.sql, in kvp_active)
     SELECT DISTINCT ON (pa.person_id) pa.*
-      FROM @src@.participation pa
+      FROM kvp_active pa
      WHERE pa.person_id IS NOT NULL
-       AND pa.start_date <= $1::date
-       AND (pa.end_date IS NULL OR pa.end_date >= $1::date)
      ORDER BY pa.person_id, pa.start_date DESC, pa.end_date DESC NULLS FIRST
 ), dec AS (
     SELECT a.*,

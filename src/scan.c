@@ -111,6 +111,15 @@ scan_payments(PGconn *conn, const kvp_config *cfg, const scan_params *sp, bool d
 	rc = db_command(conn, "innsatsgruppe pass", expanded, 2, ig);
 	free(expanded);
 	free(sql);
+	if (rc < 0)
+		return rc;
+
+	/* the participations active on D, once: identify, the checks, the office counts, explain */
+	sql = xasprintf("CREATE TEMP TABLE kvp_active ON COMMIT DROP AS %s", sql_get("participation_active.sql"));
+	expanded = db_expand(conn, cfg, sql);
+	rc = db_command(conn, "active participations", expanded, 2, ig);
+	free(expanded);
+	free(sql);
 	return rc;
 }
 

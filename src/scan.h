@@ -63,9 +63,9 @@ int scan_params_init(scan_params *sp, const kvp_config *cfg, const char *as_of,
 void scan_params_free(scan_params *sp);
 
 /*
- * Run sql/payments.sql into the temporary table kvp_pay and
- * sql/innsatsgruppe.sql into kvp_ig, both dropped at the end of the
- * transaction conn must be in; duplicates: also count duplicate rows (a
+ * Run sql/payments.sql into the temporary table kvp_pay,
+ * sql/innsatsgruppe.sql into kvp_ig and sql/participation_active.sql into
+ * kvp_active, all dropped at the end of the transaction conn must be in; duplicates: also count duplicate rows (a
  * second scan, for the data-quality check).  0 or -1 logged.
  */
 int scan_payments(PGconn *conn, const kvp_config *cfg, const scan_params *sp, bool duplicates);
