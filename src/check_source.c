@@ -890,15 +890,6 @@ print_text(const cs_report *r, FILE *out)
 }
 
 static void
-json_str_or_null(strbuf *sb, const char *s)
-{
-	if (s)
-		json_escape(sb, s);
-	else
-		sb_puts(sb, "null");
-}
-
-static void
 print_json(const cs_report *r, FILE *out)
 {
 	strbuf sb;
@@ -908,25 +899,25 @@ print_json(const cs_report *r, FILE *out)
 	sb_puts(&sb, "{\"schema\":");
 	json_escape(&sb, r->schema);
 	sb_puts(&sb, ",\"role\":");
-	json_str_or_null(&sb, r->role);
+	json_escape_or_null(&sb, r->role);
 	sb_printf(&sb, ",\"status\":\"%s\",\"errors\":%d,\"warnings\":%d,\"relations\":[",
 		  r->errors ? "broken" : r->warnings ? "warnings" : "ok", r->errors, r->warnings);
 	for (i = 0; i < NRELS; i++) {
 		const cs_rel *rel = &r->rels[i];
 
 		sb_printf(&sb, "%s{\"relation\":\"%s\",\"kind\":", i ? "," : "", contract[i].name);
-		json_str_or_null(&sb, rel->exists ? kind_name(rel->kind) : NULL);
+		json_escape_or_null(&sb, rel->exists ? kind_name(rel->kind) : NULL);
 		sb_printf(&sb, ",\"readable\":%s,\"rows\":", rel->readable && !rel->failed ? "true" : "false");
 		if (rel->rows >= 0)
 			sb_printf(&sb, "%lld", rel->rows);
 		else
 			sb_puts(&sb, "null");
 		sb_puts(&sb, ",\"date_column\":");
-		json_str_or_null(&sb, contract[i].date_col);
+		json_escape_or_null(&sb, contract[i].date_col);
 		sb_puts(&sb, ",\"from\":");
-		json_str_or_null(&sb, rel->from);
+		json_escape_or_null(&sb, rel->from);
 		sb_puts(&sb, ",\"to\":");
-		json_str_or_null(&sb, rel->to);
+		json_escape_or_null(&sb, rel->to);
 		sb_putc(&sb, '}');
 	}
 	sb_puts(&sb, "],\"problems\":[");
@@ -935,13 +926,13 @@ print_json(const cs_report *r, FILE *out)
 
 		sb_printf(&sb, "%s{\"severity\":\"%s\",\"code\":\"%s\",\"relation\":", i ? "," : "",
 			  p->error ? "error" : "warning", p->code);
-		json_str_or_null(&sb, p->relation);
+		json_escape_or_null(&sb, p->relation);
 		sb_puts(&sb, ",\"column\":");
-		json_str_or_null(&sb, p->column);
+		json_escape_or_null(&sb, p->column);
 		sb_puts(&sb, ",\"type_found\":");
-		json_str_or_null(&sb, p->type_found);
+		json_escape_or_null(&sb, p->type_found);
 		sb_puts(&sb, ",\"type_expected\":");
-		json_str_or_null(&sb, p->type_expected);
+		json_escape_or_null(&sb, p->type_expected);
 		sb_puts(&sb, ",\"count\":");
 		if (p->count >= 0)
 			sb_printf(&sb, "%lld", p->count);
@@ -949,7 +940,7 @@ print_json(const cs_report *r, FILE *out)
 			sb_puts(&sb, "null");
 		if (p->code && strcmp(p->code, "UNKNOWN_CODE") == 0 && (p->value || p->value_null)) {
 			sb_puts(&sb, ",\"value\":");
-			json_str_or_null(&sb, p->value);
+			json_escape_or_null(&sb, p->value);
 		}
 		if (p->examples) {
 			sb_puts(&sb, ",\"examples\":[");
@@ -963,9 +954,9 @@ print_json(const cs_report *r, FILE *out)
 		sb_puts(&sb, ",\"message\":");
 		json_escape(&sb, p->message);
 		sb_puts(&sb, ",\"detail\":");
-		json_str_or_null(&sb, p->detail);
+		json_escape_or_null(&sb, p->detail);
 		sb_puts(&sb, ",\"hint\":");
-		json_str_or_null(&sb, p->hint);
+		json_escape_or_null(&sb, p->hint);
 		sb_putc(&sb, '}');
 	}
 	sb_puts(&sb, "]}\n");

@@ -9,15 +9,13 @@
 #include "cmd.h"
 #include "db.h"
 #include "history.h"
+#include "labels.h"
 #include "log.h"
 #include "util.h"
 
 /* Timestamps as ISO 8601 in the session's time zone (Europe/Oslo), as audit.c. */
 #define TS(x) "to_json(" x ")#>>'{}'"
 
-#define FLAG_ORDER "ARRAY['NOT_INFORMED', 'NOT_ASSESSED', 'AEV_MISSING', 'NOT_FULL_TIME'," \
-	" 'NO_WRITTEN_PLAN', 'NO_EVALUATION_DATE', 'EVALUATION_OVERDUE', 'OVER_DURATION'," \
-	" 'AEV_AFTER_DECISION', 'NO_SELF_ASSESSMENT']"
 /* The flags of an aggregate, "+"-joined in the fixed order. */
 #define FLAGS_OF(agg) "array_to_string(ARRAY(SELECT f FROM unnest(" FLAG_ORDER ") WITH ORDINALITY u(f, k)" \
 	" WHERE f = ANY (" agg ") ORDER BY k), '+')"
@@ -271,15 +269,6 @@ answer_text(strbuf *sb, const struct question *q, const struct answer *a)
 			  q->participation ? "never a flagged participant" : "never a candidate");
 }
 
-static void
-json_str(strbuf *sb, const char *s)
-{
-	if (s)
-		json_escape(sb, s);
-	else
-		sb_puts(sb, "null");
-}
-
 /* A "+"-joined code list as a JSON array. */
 static void
 json_codes(strbuf *sb, const char *list)
@@ -426,7 +415,7 @@ write_json(strbuf *sb, const struct trail *t)
 	sb_puts(sb, "{\"type\":\"kvpscan.history\",\"version\":1,\"case_ref\":");
 	json_escape(sb, t->case_ref);
 	sb_printf(sb, ",\"protected\":%s,\"first_identified\":", t->protected ? "true" : "false");
-	json_str(sb, t->first_identified);
+	json_escape_or_null(sb, t->first_identified);
 	sb_printf(sb, ",\"escalate_after_days\":%d,\n\"runs\":[", t->escalate_days);
 	for (i = 0; i < PQntuples(t->runs); i++) {
 		sb_printf(sb, "%s{\"run_id\":%s,\"as_of\":\"%s\",\"reasons\":", i ? ",\n " : "\n ",
@@ -437,7 +426,7 @@ write_json(strbuf *sb, const struct trail *t)
 		sb_puts(sb, ",\"office_id\":");
 		json_escape(sb, PQgetvalue(t->runs, i, RU_OFFICE));
 		sb_puts(sb, ",\"veileder_id\":");
-		json_str(sb, val(t->runs, i, RU_VEILEDER));
+		json_escape_or_null(sb, val(t->runs, i, RU_VEILEDER));
 		sb_printf(sb, ",\"routed_to_fallback\":%s}", is_true(t->runs, i, RU_FALLBACK) ? "true" : "false");
 	}
 	sb_puts(sb, "],\n\"items\":[");
@@ -447,15 +436,15 @@ write_json(strbuf *sb, const struct trail *t)
 			  PQgetvalue(t->items, i, IT_ID), PQgetvalue(t->items, i, IT_FLAG),
 			  PQgetvalue(t->items, i, IT_STATE), PQgetvalue(t->items, i, IT_FIRST),
 			  PQgetvalue(t->items, i, IT_LAST));
-		json_str(sb, val(t->items, i, IT_RESOLVED));
+		json_escape_or_null(sb, val(t->items, i, IT_RESOLVED));
 		sb_printf(sb, ",\"days\":%lld,\"resolved_by\":", ll(t->items, i, IT_DAYS));
 		if (val(t->items, i, IT_EVENT)) {
 			sb_puts(sb, "{\"event\":");
 			json_escape(sb, PQgetvalue(t->items, i, IT_EVENT));
 			sb_puts(sb, ",\"date\":");
-			json_str(sb, val(t->items, i, IT_EVENT_DATE));
+			json_escape_or_null(sb, val(t->items, i, IT_EVENT_DATE));
 			sb_puts(sb, ",\"veileder_id\":");
-			json_str(sb, val(t->items, i, IT_EVENT_VEILEDER));
+			json_escape_or_null(sb, val(t->items, i, IT_EVENT_VEILEDER));
 			sb_putc(sb, '}');
 		} else
 			sb_puts(sb, "null");
@@ -469,11 +458,11 @@ write_json(strbuf *sb, const struct trail *t)
 			  PQgetvalue(t->dels, i, DE_CHANNEL));
 		json_escape(sb, PQgetvalue(t->dels, i, DE_OFFICE));
 		sb_puts(sb, ",\"veileder_id\":");
-		json_str(sb, val(t->dels, i, DE_VEILEDER));
+		json_escape_or_null(sb, val(t->dels, i, DE_VEILEDER));
 		sb_printf(sb, ",\"state\":\"%s\",\"created_at\":", PQgetvalue(t->dels, i, DE_STATE));
-		json_str(sb, val(t->dels, i, DE_CREATED));
+		json_escape_or_null(sb, val(t->dels, i, DE_CREATED));
 		sb_puts(sb, ",\"sent_at\":");
-		json_str(sb, val(t->dels, i, DE_SENT));
+		json_escape_or_null(sb, val(t->dels, i, DE_SENT));
 		sb_printf(sb, ",\"attempts\":%lld,\"run_as_of\":\"%s\",\"flags\":", ll(t->dels, i, DE_ATTEMPTS),
 			  PQgetvalue(t->dels, i, DE_RUN_AS_OF));
 		json_codes(sb, PQgetvalue(t->dels, i, DE_FLAGS));
@@ -503,7 +492,7 @@ write_json(strbuf *sb, const struct trail *t)
 			sb_printf(sb, ",\"channel\":\"%s\",\"office_id\":", PQgetvalue(t->esc, i, ES_CHANNEL));
 			json_escape(sb, PQgetvalue(t->esc, i, ES_OFFICE));
 			sb_printf(sb, ",\"state\":\"%s\",\"sent_at\":", PQgetvalue(t->esc, i, ES_STATE));
-			json_str(sb, val(t->esc, i, ES_SENT));
+			json_escape_or_null(sb, val(t->esc, i, ES_SENT));
 			sb_printf(sb, ",\"attempts\":%lld}", ll(t->esc, i, ES_ATTEMPTS));
 		}
 	}
@@ -518,17 +507,17 @@ write_json(strbuf *sb, const struct trail *t)
 		sb_init(&txt);
 		answer_text(&txt, &questions[k], &a);
 		sb_printf(sb, "%s\"%s\":{\"answer\":\"%s\",\"flag\":", k ? ",\n " : "\n ", questions[k].key, a.answer);
-		json_str(sb, a.flag);
+		json_escape_or_null(sb, a.flag);
 		sb_puts(sb, ",\"since\":");
-		json_str(sb, a.since);
+		json_escape_or_null(sb, a.since);
 		sb_puts(sb, ",\"until\":");
-		json_str(sb, a.until);
+		json_escape_or_null(sb, a.until);
 		sb_puts(sb, ",\"event\":");
-		json_str(sb, a.event);
+		json_escape_or_null(sb, a.event);
 		sb_puts(sb, ",\"event_date\":");
-		json_str(sb, a.event_date);
+		json_escape_or_null(sb, a.event_date);
 		sb_puts(sb, ",\"veileder_id\":");
-		json_str(sb, a.event_veileder);
+		json_escape_or_null(sb, a.event_veileder);
 		if (strcmp(questions[k].key, "informed") == 0) {
 			sb_puts(sb, ",\"days_after_first_identified\":");
 			if (a.has_days_identified)

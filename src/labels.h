@@ -2,6 +2,11 @@
 #ifndef KVP_LABELS_H
 #define KVP_LABELS_H
 
+/* Every flag code in the fixed order worklists, reports and history list them, as an SQL array. */
+#define FLAG_ORDER "ARRAY['NOT_INFORMED', 'NOT_ASSESSED', 'AEV_MISSING', 'NOT_FULL_TIME'," \
+	" 'NO_WRITTEN_PLAN', 'NO_EVALUATION_DATE', 'EVALUATION_OVERDUE', 'OVER_DURATION'," \
+	" 'AEV_AFTER_DECISION', 'NO_SELF_ASSESSMENT']"
+
 #include "conf.h"
 #include "util.h"
 

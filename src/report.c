@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "db.h"
+#include "labels.h"
 #include "log.h"
 #include "migrate.h"
 #include "report.h"
@@ -173,9 +174,6 @@ static const char persons_sql[] =
 	"  percentile_cont(0.5) WITHIN GROUP (ORDER BY days_to_resolve) FILTER (WHERE days_to_resolve IS NOT NULL)"
 	" FROM p GROUP BY GROUPING SETS ((office_id), ())";
 
-#define FLAG_ORDER "ARRAY['NOT_INFORMED', 'NOT_ASSESSED', 'AEV_MISSING', 'NOT_FULL_TIME'," \
-	" 'NO_WRITTEN_PLAN', 'NO_EVALUATION_DATE', 'EVALUATION_OVERDUE', 'OVER_DURATION'," \
-	" 'AEV_AFTER_DECISION', 'NO_SELF_ASSESSMENT']"
 
 /* One line per person (never a protected one) with items open past the limit, their flags joined. */
 static const char esc_sql[] =

@@ -275,6 +275,15 @@ json_escape(strbuf *sb, const char *s)
 }
 
 void
+json_escape_or_null(strbuf *sb, const char *s)
+{
+	if (s != NULL)
+		json_escape(sb, s);
+	else
+		sb_puts(sb, "null");
+}
+
+void
 html_escape(strbuf *sb, const char *s)
 {
 	for (; s && *s; s++) {

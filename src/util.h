@@ -59,6 +59,8 @@ bool valid_iso_date(const char *s);
 
 /* Append s to sb as a JSON string literal, quotes included. */
 void json_escape(strbuf *sb, const char *s);
+/* As json_escape(), but NULL gives the JSON null. */
+void json_escape_or_null(strbuf *sb, const char *s);
 /* Append s to sb with &, <, >, " and ' escaped for HTML. */
 void html_escape(strbuf *sb, const char *s);
 /* Append s to sb as one CSV field, quoted when needed (RFC 4180). */

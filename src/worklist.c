@@ -19,9 +19,6 @@
  * persons only as a count on their office's fallback list.
  * $1 run_id, $2 delivery.send (new, all_open), $3 delivery.channel.
  */
-#define FLAG_ORDER "ARRAY['NOT_INFORMED', 'NOT_ASSESSED', 'AEV_MISSING', 'NOT_FULL_TIME'," \
-	" 'NO_WRITTEN_PLAN', 'NO_EVALUATION_DATE', 'EVALUATION_OVERDUE', 'OVER_DURATION'," \
-	" 'AEV_AFTER_DECISION', 'NO_SELF_ASSESSMENT']"
 /* The run's live items and where each goes (rows_sql and link_sql share it). */
 #define LIVE_SQL \
 	"live AS (" \
@@ -339,15 +336,6 @@ wl_add(struct wl *w, const PGresult *res, int row)
 	sb_free(&lab);
 }
 
-static void
-json_str_or_null(strbuf *sb, const char *s)
-{
-	if (s)
-		json_escape(sb, s);
-	else
-		sb_puts(sb, "null");
-}
-
 /* The versioned JSON document; caller frees. */
 static char *
 wl_json(const struct wl *w, int64_t run_id)
@@ -362,11 +350,11 @@ wl_json(const struct wl *w, int64_t run_id)
 	sb_printf(&sb, ",\"run_id\":%" PRId64 ",\"as_of\":", run_id);
 	json_escape(&sb, w->as_of);
 	sb_puts(&sb, ",\"office_id\":");
-	json_str_or_null(&sb, w->office_id);
+	json_escape_or_null(&sb, w->office_id);
 	sb_puts(&sb, ",\"office_name\":");
-	json_str_or_null(&sb, w->office_name);
+	json_escape_or_null(&sb, w->office_name);
 	sb_puts(&sb, ",\"veileder_id\":");
-	json_str_or_null(&sb, w->veileder_id);
+	json_escape_or_null(&sb, w->veileder_id);
 	sb_printf(&sb, ",\"summary\":{\"cases\":%ld,\"new\":%ld,\"open\":%ld,"
 		  "\"not_informed\":%ld,\"not_assessed\":%ld,\"aev_missing\":%ld,",
 		  w->persons, w->n_new, w->n_open, w->f_informed, w->f_assessed, w->f_aev);
