@@ -47,13 +47,9 @@ scan_params_init(scan_params *sp, const kvp_config *cfg, const char *as_of,
 {
 	memset(sp, 0, sizeof(*sp));
 	/* the ranges live in conf.c's key table (window_months 1..62: payments.sql's bigint mask) */
+	/* cross-key rules (min_age <= max_age, ...) are conf.c's cross_checks() at load */
 	if (conf_check_ranges(cfg) < 0)
 		return -1;
-	if (cfg->id_max_age < cfg->id_min_age) {
-		log_error("the identification settings are out of range");
-		log_hint("run \"kvpscan check-config\"");
-		return -1;
-	}
 	snprintf(sp->num[0], sizeof(sp->num[0]), "%d", cfg->id_window_months);
 	snprintf(sp->num[1], sizeof(sp->num[1]), "%d", cfg->id_long_term_more_than);
 	snprintf(sp->num[2], sizeof(sp->num[2]), "%d", cfg->id_min_age);
