@@ -57,14 +57,17 @@ SELECT coalesce(b.benefit, ''), to_char(b.from_date, 'YYYY-MM-DD'), coalesce(to_
  ORDER BY b.from_date, b.benefit
 
 -- @query events
--- $3 informed valid days, $4 assessed valid days
+-- $3 informed valid days, $4 assessed valid days (for the wording only: which
+-- events count is kvp_documented's, documented.sql)
 SELECT to_char(e.event_date, 'YYYY-MM-DD'), coalesce(e.event, ''), coalesce(e.outcome, ''),
        CASE WHEN e.event_date > $2::date THEN 'after D, ignored'
-            WHEN e.event = 'INFORMED' AND e.event_date < $2::date - $3::int
+            WHEN e.event NOT IN ('INFORMED', 'ASSESSED', 'REJECTED') OR EXISTS (
+                 SELECT 1 FROM kvp_documented d
+                  WHERE d.person_id = e.person_id AND d.event = e.event AND d.event_date = e.event_date)
+              THEN 'considered'
+            WHEN e.event = 'INFORMED'
               THEN 'older than ' || $3::int || ' days, does not count as informed'
-            WHEN e.event IN ('ASSESSED', 'REJECTED') AND e.event_date < $2::date - $4::int
-              THEN 'older than ' || $4::int || ' days, does not count as assessed'
-            ELSE 'considered' END
+            ELSE 'older than ' || $4::int || ' days, does not count as assessed' END
   FROM @src@.kvp_event e
  WHERE e.person_id = $1
  ORDER BY e.event_date, e.event
@@ -81,44 +84,28 @@ SELECT to_char(pa.start_date, 'YYYY-MM-DD'), coalesce(to_char(pa.end_date, 'YYYY
  ORDER BY pa.start_date
 
 -- @query participation_checks
--- $3 participation.min_hours, $4 participation.max_duration_months, $5 whether
--- the source has assessment.self_assessment (explain.c replaces
--- @self_assessment@ by it); the active participation with the latest
--- start_date, as participation_checks.sql
+-- $3 whether the source has assessment.self_assessment; the facts and the
+-- flags of participation_checks.sql (in kvp_part, the checks' one definition)
 SELECT to_char(a.start_date, 'YYYY-MM-DD'), coalesce(to_char(a.end_date, 'YYYY-MM-DD'), 'open'),
        coalesce(a.planned_hours_per_week::text, 'unknown'),
-       CASE WHEN a.planned_hours_per_week IS NULL OR a.planned_hours_per_week < $3::numeric
-            THEN 'NOT_FULL_TIME' ELSE 'ok' END,
+       CASE WHEN 'NOT_FULL_TIME' = ANY (a.flags) THEN 'NOT_FULL_TIME' ELSE 'ok' END,
        coalesce(a.has_written_plan::text, 'unknown'),
-       CASE WHEN a.has_written_plan IS NOT TRUE THEN 'NO_WRITTEN_PLAN' ELSE 'ok' END,
+       CASE WHEN 'NO_WRITTEN_PLAN' = ANY (a.flags) THEN 'NO_WRITTEN_PLAN' ELSE 'ok' END,
        coalesce(to_char(a.next_evaluation_date, 'YYYY-MM-DD'), 'none'),
-       CASE WHEN a.next_evaluation_date IS NULL THEN 'NO_EVALUATION_DATE'
-            WHEN a.next_evaluation_date < $2::date THEN 'EVALUATION_OVERDUE' ELSE 'ok' END,
+       CASE WHEN 'NO_EVALUATION_DATE' = ANY (a.flags) THEN 'NO_EVALUATION_DATE'
+            WHEN 'EVALUATION_OVERDUE' = ANY (a.flags) THEN 'EVALUATION_OVERDUE' ELSE 'ok' END,
        (extract(year FROM age($2::date, a.start_date)) * 12
         + extract(month FROM age($2::date, a.start_date)))::int::text,
-       CASE WHEN a.start_date + make_interval(months => $4::int) < $2::date
-            THEN 'OVER_DURATION' ELSE 'ok' END,
+       CASE WHEN 'OVER_DURATION' = ANY (a.flags) THEN 'OVER_DURATION' ELSE 'ok' END,
        to_char(a.decision_date, 'YYYY-MM-DD'),
        CASE WHEN a.granted IS NULL THEN 'no GRANTED event on or before the start: the start date'
             ELSE 'the latest GRANTED event on or before the start' END,
-       coalesce(to_char(x.assessed_on, 'YYYY-MM-DD'), 'none'),
-       CASE WHEN x.assessed_on IS NULL THEN 'AEV_AFTER_DECISION' ELSE 'ok' END,
-       CASE WHEN NOT $5::boolean THEN 'unknown (the source has no assessment.self_assessment)'
-            WHEN x.assessed_on IS NULL THEN 'unknown (no AEV)'
-            ELSE coalesce(x.self_assessment::text, 'unknown') END,
-       CASE WHEN x.self_assessment IS FALSE THEN 'NO_SELF_ASSESSMENT'
-            WHEN x.self_assessment IS NULL THEN 'unknown, counted, never flagged' ELSE 'ok' END
-  FROM (SELECT pa.*, g.granted, coalesce(g.granted, pa.start_date) AS decision_date
-          FROM kvp_active pa      -- participation_active.sql
-          LEFT JOIN LATERAL (SELECT max(e.event_date) AS granted FROM @src@.kvp_event e
-                              WHERE e.person_id = pa.person_id AND e.event = 'GRANTED'
-                                AND e.event_date <= pa.start_date) g ON true
-         WHERE pa.person_id = $1
-         ORDER BY pa.start_date DESC, pa.end_date DESC NULLS FIRST LIMIT 1) a
-  LEFT JOIN LATERAL (
-      -- the latest AEV on or before the decision; @self_assessment@ as in participation_checks.sql
-      SELECT s.assessed_on, @self_assessment@ AS self_assessment
-        FROM @src@.assessment s
-       WHERE s.person_id = a.person_id AND s.kind = 'AEV' AND s.assessed_on <= a.decision_date
-       ORDER BY s.assessed_on DESC, 2 DESC NULLS LAST
-       LIMIT 1) x ON true
+       coalesce(to_char(a.aev_on, 'YYYY-MM-DD'), 'none'),
+       CASE WHEN 'AEV_AFTER_DECISION' = ANY (a.flags) THEN 'AEV_AFTER_DECISION' ELSE 'ok' END,
+       CASE WHEN NOT $3::boolean THEN 'unknown (the source has no assessment.self_assessment)'
+            WHEN a.aev_on IS NULL THEN 'unknown (no AEV)'
+            ELSE coalesce(a.aev_self::text, 'unknown') END,
+       CASE WHEN 'NO_SELF_ASSESSMENT' = ANY (a.flags) THEN 'NO_SELF_ASSESSMENT'
+            WHEN a.sa_unknown THEN 'unknown, counted, never flagged' ELSE 'ok' END
+  FROM kvp_part a
+ WHERE a.person_id = $1

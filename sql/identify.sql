@@ -17,11 +17,9 @@
 --   $6  int     maximum age (inclusive)
 --   $7  text[]  innsatsgrupper that make SPECIAL_NEEDS (any of the winning day's)
 --   $8  text[]  benefits that exclude (EXCLUDED_BENEFIT) while running on D
---   $9  int     NOT_INFORMED unless INFORMED within D - $9 days .. D
---   $10 int     NOT_ASSESSED unless ASSESSED/REJECTED within D - $10 days .. D
---   $11 bool    exclude_previous_participation (RIGHT_USED)
---   $12 int     rows: 0 flagged candidates, 1 and excluded persons, 2 all in scope
---   $13 text    one person_id only (explain), NULL for everyone
+--   $9  bool    exclude_previous_participation (RIGHT_USED)
+--   $10 int     rows: 0 flagged candidates, 1 and excluded persons, 2 all in scope
+--   $11 text    one person_id only (explain), NULL for everyone
 --
 -- Columns: person_id, case_ref, office_id, veileder_id (NULL: the office's
 -- fallback), routed_to_fallback, reasons, flags, months, excluded, protection,
@@ -51,7 +49,7 @@ WITH pm AS (
        -- date - interval years keeps PostgreSQL's 29 February rule
        AND p.birth_date <= ($1::date - make_interval(years => $5::int))::date
        AND p.birth_date > ($1::date - make_interval(years => $6::int + 1))::date
-       AND ($13::text IS NULL OR p.person_id = $13::text)
+       AND ($11::text IS NULL OR p.person_id = $11::text)
 ), scope AS MATERIALIZED (
     SELECT b.*,
            concat_ws('+',
@@ -82,30 +80,22 @@ WITH pm AS (
                     AND bn.from_date <= $1::date
                     AND (bn.to_date IS NULL OR bn.to_date >= $1::date))
                THEN 'EXCLUDED_BENEFIT' END,
-             CASE WHEN $11::bool AND EXISTS (
+             CASE WHEN $9::bool AND EXISTS (
                  SELECT 1 FROM @src@.participation pa
                   WHERE pa.person_id = b.person_id
                     AND pa.start_date <= $1::date
                     AND pa.end_date < $1::date)
                THEN 'RIGHT_USED' END) AS excluded,
+           -- kvp_documented: documented.sql, the one definition of the validity spans
            concat_ws('+',
-             CASE WHEN NOT EXISTS (
-                 SELECT 1 FROM @src@.kvp_event e
-                  WHERE e.person_id = b.person_id
-                    AND e.event = 'INFORMED'
-                    AND e.event_date BETWEEN $1::date - $9::int AND $1::date)
+             CASE WHEN NOT EXISTS (SELECT 1 FROM kvp_documented d
+                                    WHERE d.person_id = b.person_id AND d.flag = 'NOT_INFORMED')
                THEN 'NOT_INFORMED' END,
-             CASE WHEN NOT EXISTS (
-                 SELECT 1 FROM @src@.kvp_event e
-                  WHERE e.person_id = b.person_id
-                    AND e.event IN ('ASSESSED', 'REJECTED')
-                    AND e.event_date BETWEEN $1::date - $10::int AND $1::date)
+             CASE WHEN NOT EXISTS (SELECT 1 FROM kvp_documented d
+                                    WHERE d.person_id = b.person_id AND d.flag = 'NOT_ASSESSED')
                THEN 'NOT_ASSESSED' END,
-             CASE WHEN NOT EXISTS (
-                 SELECT 1 FROM @src@.assessment a
-                  WHERE a.person_id = b.person_id
-                    AND a.kind = 'AEV'
-                    AND a.assessed_on <= $1::date)
+             CASE WHEN NOT EXISTS (SELECT 1 FROM kvp_documented d
+                                    WHERE d.person_id = b.person_id AND d.flag = 'AEV_MISSING')
                THEN 'AEV_MISSING' END) AS flags
       FROM base b
      WHERE b.long_term OR b.special_needs
@@ -120,7 +110,7 @@ SELECT s.person_id, s.case_ref, s.office_id,
   FROM scope s
   LEFT JOIN @src@.veileder v
     ON v.veileder_id = s.veileder_id AND v.active IS TRUE
- WHERE CASE $12::int
+ WHERE CASE $10::int
          WHEN 0 THEN s.excluded = '' AND s.flags <> ''
          WHEN 1 THEN (s.excluded = '' AND s.flags <> '') OR s.excluded <> ''
          ELSE true

@@ -1,7 +1,7 @@
 -- participation_checks.sql - checks on KVP participations active on D, set-based
--- (run inside scan_store_tx right after the identification candidates went
--- into the run's temporary table kvp_cand, as the body of the temporary
--- table kvp_part; docs/identification.md "Participation checks")
+-- (the body of the temporary table kvp_part, built by scan.c's
+-- scan_participation_checks() for a stored scan and for explain;
+-- docs/identification.md "Participation checks")
 --
 -- Parameters:
 --   $1  date     as-of date D
@@ -32,6 +32,9 @@
 --                       self_assessment false (true on a tie of one day)
 -- sa_unknown: that AEV's self_assessment is null, there is no such AEV, or
 -- the column is absent; counted (run.self_assessment_unknown), never flagged.
+-- The facts behind the flags come along for explain.sql (which shows them
+-- and reads the flags from here): the participation's columns, granted (the
+-- GRANTED event's date or NULL), decision_date, aev_on and aev_self (that AEV).
 -- Routing as in identify.sql: the person's veileder when known and active,
 -- else the office fallback (veileder_id NULL, routed_to_fallback true).
 WITH act AS (
@@ -41,11 +44,11 @@ WITH act AS (
      WHERE pa.person_id IS NOT NULL
      ORDER BY pa.person_id, pa.start_date DESC, pa.end_date DESC NULLS FIRST
 ), dec AS (
-    SELECT a.*,
-           coalesce((SELECT max(e.event_date) FROM @src@.kvp_event e
-                      WHERE e.person_id = a.person_id AND e.event = 'GRANTED'
-                        AND e.event_date <= a.start_date), a.start_date) AS decision_date
+    SELECT a.*, g.granted, coalesce(g.granted, a.start_date) AS decision_date
       FROM act a
+      LEFT JOIN LATERAL (SELECT max(e.event_date) AS granted FROM @src@.kvp_event e
+                          WHERE e.person_id = a.person_id AND e.event = 'GRANTED'
+                            AND e.event_date <= a.start_date) g ON true
 ), aev AS (
     SELECT d.*, x.assessed_on AS aev_on, x.self_assessment AS aev_self
       FROM dec d
@@ -58,6 +61,8 @@ WITH act AS (
            LIMIT 1) x ON true
 ), chk AS (
     SELECT a.person_id, a.aev_self IS NULL AS sa_unknown,
+           a.start_date, a.end_date, a.planned_hours_per_week, a.has_written_plan,
+           a.next_evaluation_date, a.granted, a.decision_date, a.aev_on, a.aev_self,
            array_remove(ARRAY[
                CASE WHEN a.planned_hours_per_week IS NULL
                          OR a.planned_hours_per_week < $2::numeric THEN 'NOT_FULL_TIME' END,
@@ -72,7 +77,9 @@ WITH act AS (
 )
 SELECT p.person_id, p.case_ref, p.office_id, v.veileder_id,
        v.veileder_id IS NULL AS routed_to_fallback, c.flags,
-       p.protection IS NOT NULL AS protected, c.sa_unknown
+       p.protection IS NOT NULL AS protected, c.sa_unknown,
+       c.start_date, c.end_date, c.planned_hours_per_week, c.has_written_plan,
+       c.next_evaluation_date, c.granted, c.decision_date, c.aev_on, c.aev_self
   FROM chk c
   JOIN @src@.person p ON p.person_id = c.person_id
   LEFT JOIN @src@.veileder v ON v.veileder_id = p.veileder_id AND v.active IS TRUE

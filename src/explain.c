@@ -238,28 +238,17 @@ ex_participations(struct ex *e)
 	return 0;
 }
 
-/* The participation checks' query (sql/participation_checks.sql) for this person; NULL logged. */
+/* The participation checks (participation_checks.sql, in kvp_part) for this person; NULL logged. */
 static PGresult *
-ex_part_checks_query(struct ex *e, const char *min_hours, const char *max_months)
+ex_part_checks_query(struct ex *e)
 {
 	bool has_sa = false;
-	char *q, *sql;
-	const char *pc[5] = {e->person_id, e->as_of, min_hours, max_months, NULL};
-	PGresult *res;
+	const char *pc[3] = {e->person_id, e->as_of, NULL};
 
-	if (scan_self_assessment_column(e->conn, e->cfg, &has_sa) < 0)
+	if (scan_participation_checks(e->conn, e->cfg, e->as_of, &has_sa) < 0)
 		return NULL;
-	pc[4] = has_sa ? "true" : "false";
-	q = explain_query(e->conn, e->cfg, "participation_checks");
-	if (q == NULL) {
-		log_error("explain query \"%s\" is missing", "participation_checks");
-		return NULL;
-	}
-	sql = scan_sql_self_assessment(q, has_sa);
-	res = db_exec(e->conn, "explain query", sql, 5, pc);
-	free(sql);
-	free(q);
-	return res;
+	pc[2] = has_sa ? "true" : "false";
+	return explain_exec(e->conn, e->cfg, "participation_checks", 3, pc);
 }
 
 static int
@@ -273,7 +262,7 @@ ex_part_checks(struct ex *e)
 
 	snprintf(num[0], sizeof(num[0]), "%.17g", c->part_min_hours);
 	snprintf(num[1], sizeof(num[1]), "%d", c->part_max_duration_months);
-	res = ex_part_checks_query(e, num[0], num[1]);
+	res = ex_part_checks_query(e);
 	if (res == NULL)
 		return -1;
 	printf("\nKVP participation checks (on the worklist with reason IN_PROGRAMME when one fails)\n");

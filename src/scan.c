@@ -69,11 +69,9 @@ scan_params_init(scan_params *sp, const kvp_config *cfg, const char *as_of,
 	sp->values[5] = sp->num[3];
 	sp->values[6] = sp->arrays[1];
 	sp->values[7] = sp->arrays[2];
-	sp->values[8] = sp->num[4];
-	sp->values[9] = sp->num[5];
-	sp->values[10] = cfg->id_exclude_previous_participation ? "true" : "false";
-	sp->values[11] = sp->num[6];
-	sp->values[12] = person_id;
+	sp->values[8] = cfg->id_exclude_previous_participation ? "true" : "false";
+	sp->values[9] = sp->num[6];
+	sp->values[10] = person_id;
 
 	sp->pay_values[0] = as_of;
 	sp->pay_values[1] = sp->num[0];
@@ -88,7 +86,7 @@ scan_payments(PGconn *conn, const kvp_config *cfg, const scan_params *sp, bool d
 {
 	char *sql = xasprintf("CREATE TEMP TABLE kvp_pay ON COMMIT DROP AS %s", sql_get("payments.sql"));
 	char *expanded = db_expand(conn, cfg, sql);
-	const char *p[SCAN_PAY_NPARAMS], *ig[2];
+	const char *p[SCAN_PAY_NPARAMS], *ig[2], *doc[4];
 	int rc;
 
 	memcpy(p, sp->pay_values, sizeof(p));
@@ -114,6 +112,19 @@ scan_payments(PGconn *conn, const kvp_config *cfg, const scan_params *sp, bool d
 	sql = xasprintf("CREATE TEMP TABLE kvp_active ON COMMIT DROP AS %s", sql_get("participation_active.sql"));
 	expanded = db_expand(conn, cfg, sql);
 	rc = db_command(conn, "active participations", expanded, 2, ig);
+	free(expanded);
+	free(sql);
+	if (rc < 0)
+		return rc;
+
+	/* what documents each flag's duty on D (the validity spans): identify, resolving, explain */
+	sql = xasprintf("CREATE TEMP TABLE kvp_documented ON COMMIT DROP AS %s", sql_get("documented.sql"));
+	expanded = db_expand(conn, cfg, sql);
+	doc[0] = sp->values[0];
+	doc[1] = sp->num[4];
+	doc[2] = sp->num[5];
+	doc[3] = sp->pay_values[3];
+	rc = db_command(conn, "documented duties", expanded, 4, doc);
 	free(expanded);
 	free(sql);
 	return rc;
@@ -161,6 +172,28 @@ scan_sql_self_assessment(const char *tmpl, bool has)
 	}
 	sb_puts(&sb, p);
 	return sb_steal(&sb);
+}
+
+int
+scan_participation_checks(PGconn *conn, const kvp_config *cfg, const char *as_of, bool *has_sa)
+{
+	char num[2][32], *body, *sql, *expanded;
+	const char *p[3] = {as_of, num[0], num[1]};
+	int rc;
+
+	/* assessment.self_assessment is optional: looked up once, the SQL chosen by it */
+	if (scan_self_assessment_column(conn, cfg, has_sa) < 0)
+		return -1;
+	snprintf(num[0], sizeof(num[0]), "%.17g", cfg->part_min_hours);
+	snprintf(num[1], sizeof(num[1]), "%d", cfg->part_max_duration_months);
+	body = scan_sql_self_assessment(sql_get("participation_checks.sql"), *has_sa);
+	sql = xasprintf("CREATE TEMP TABLE kvp_part ON COMMIT DROP AS %s", body);
+	expanded = db_expand(conn, cfg, sql);
+	rc = db_command(conn, "participation checks", expanded, 3, p);
+	free(expanded);
+	free(sql);
+	free(body);
+	return rc;
 }
 
 static void
@@ -319,25 +352,15 @@ static const char store_candidates[] =
 	" reasons, flags, months, protected FROM kvp_cand";
 
 /*
- * An item no longer flagged is RESOLVED, with the source event that
- * documents it when there is one (migration 010): the latest INFORMED
- * (NOT_INFORMED), ASSESSED or REJECTED (NOT_ASSESSED) within the rule's
- * validity span ($3, $4 days) on D, or the latest AEV (AEV_MISSING).
+ * An item no longer flagged is RESOLVED, with the source row that documents
+ * it when there is one (migration 010): the latest of kvp_documented
+ * (documented.sql, the validity spans' one definition) for its flag.
  */
 static const char resolve_items[] =
 	"UPDATE @state@.item i SET state = 'RESOLVED', resolved_on = $2::date, resolved_run_id = $1::bigint,"
-	" (resolved_event, resolved_event_date, resolved_event_veileder) = (SELECT x.ev, x.d, x.v FROM ("
-	"  SELECT e.event AS ev, e.event_date AS d, e.veileder_id AS v FROM @src@.kvp_event e"
-	"   WHERE i.flag IN ('NOT_INFORMED', 'NOT_ASSESSED') AND e.person_id = i.person_id"
-	"     AND e.event_date <= $2::date"
-	"     AND ((i.flag = 'NOT_INFORMED' AND e.event = 'INFORMED' AND e.event_date >= $2::date - $3::int)"
-	"       OR (i.flag = 'NOT_ASSESSED' AND e.event IN ('ASSESSED', 'REJECTED')"
-	"           AND e.event_date >= $2::date - $4::int))"
-	"  UNION ALL"
-	"  SELECT 'AEV', a.assessed_on, NULL FROM @src@.assessment a"
-	"   WHERE i.flag = 'AEV_MISSING' AND a.person_id = i.person_id AND a.kind = 'AEV'"
-	"     AND a.assessed_on <= $2::date"
-	"  ) x ORDER BY x.d DESC, x.ev LIMIT 1)"
+	" (resolved_event, resolved_event_date, resolved_event_veileder) = (SELECT d.event, d.event_date,"
+	"  d.veileder_id FROM kvp_documented d WHERE d.person_id = i.person_id AND d.flag = i.flag"
+	"  ORDER BY d.event_date DESC, d.event LIMIT 1)"
 	" WHERE i.state <> 'RESOLVED' AND NOT EXISTS ("
 	"  SELECT 1 FROM kvp_cand c WHERE c.person_id = i.person_id AND i.flag = ANY (c.flags))";
 
@@ -470,9 +493,9 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 {
 	scan_params sp;
 	PGresult *res = NULL;
-	char *ident = NULL, *dq = NULL, *part = NULL;
+	char *ident = NULL, *dq = NULL;
 	bool has_sa = false;
-	char run_id[32], num[3][24], pnum[2][32], recip[24] = "0";
+	char run_id[32], num[3][24], recip[24] = "0";
 	const char *p[6];
 	int i, rc = -1;
 
@@ -538,21 +561,10 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 	if (db_command(conn, "creating the candidate table", cand_table, 0, NULL) < 0
 	    || db_command(conn, "collecting the flagged candidates", flagged_candidates, 0, NULL) < 0)
 		goto done;
-	snprintf(pnum[0], sizeof(pnum[0]), "%.17g", cfg->part_min_hours);
-	snprintf(pnum[1], sizeof(pnum[1]), "%d", cfg->part_max_duration_months);
-	/* assessment.self_assessment is optional: looked up once, the SQL chosen by it */
-	if (scan_self_assessment_column(conn, cfg, &has_sa) < 0)
+	if (scan_participation_checks(conn, cfg, as_of, &has_sa) < 0)
 		goto done;
 	sum->self_assessment_column = has_sa;
-	{
-		char *body = scan_sql_self_assessment(sql_get("participation_checks.sql"), has_sa);
-
-		part = xasprintf("CREATE TEMP TABLE kvp_part ON COMMIT DROP AS %s", body);
-		free(body);
-	}
-	p[0] = as_of; p[1] = pnum[0]; p[2] = pnum[1];
-	if (run_count(conn, cfg, "participation checks", part, 3, p) < 0
-	    || run_count(conn, cfg, "collecting the participation candidates",
+	if (run_count(conn, cfg, "collecting the participation candidates",
 			 participation_candidates, 0, NULL) < 0)
 		goto done;
 	/* a temporary table, never analyzed by autovacuum: the joins below need its size */
@@ -563,10 +575,7 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 		goto done;
 
 	/* the worklist items' lifecycle */
-	snprintf(num[0], sizeof(num[0]), "%d", cfg->id_informed_valid_days);
-	snprintf(num[1], sizeof(num[1]), "%d", cfg->id_assessed_valid_days);
-	p[2] = num[0]; p[3] = num[1];
-	if ((sum->items_resolved = run_count(conn, cfg, "resolving items", resolve_items, 4, p)) < 0)
+	if ((sum->items_resolved = run_count(conn, cfg, "resolving items", resolve_items, 2, p)) < 0)
 		goto done;
 	res = run_sql(conn, cfg, "storing open and new items", open_and_new_items, 2, p);
 	if (res == NULL)
@@ -630,7 +639,6 @@ done:
 	PQclear(res);
 	free(ident);
 	free(dq);
-	free(part);
 	scan_params_free(&sp);
 	return rc;
 }

@@ -23,7 +23,7 @@ enum scan_col {
 	SC_LONG_TERM, SC_SPECIAL_NEEDS
 };
 
-#define SCAN_NPARAMS 13
+#define SCAN_NPARAMS 11
 #define SCAN_PAY_NPARAMS 5
 
 /* The parameters of sql/identify.sql and sql/payments.sql as text, built from a config. */
@@ -80,6 +80,12 @@ int scan_self_assessment_column(PGconn *conn, const kvp_config *cfg, bool *has);
  * "NULL::boolean"; the SQL then reads assessment under the alias s.  Caller frees.
  */
 char *scan_sql_self_assessment(const char *tmpl, bool has);
+/*
+ * The participation checks (participation_checks.sql) into the temporary
+ * table kvp_part, inside the caller's transaction after scan_payments();
+ * *has_sa: whether the source has assessment.self_assessment.  0 or -1 logged.
+ */
+int scan_participation_checks(PGconn *conn, const kvp_config *cfg, const char *as_of, bool *has_sa);
 
 /* A PostgreSQL text[] literal of the list, elements quoted; caller frees. */
 char *scan_pg_array(const kvp_strlist *list);
