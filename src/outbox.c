@@ -18,6 +18,78 @@
 #include "outbox.h"
 
 /*
+ * outbox_enqueue(): the columns a message sets, then per conflict rule what
+ * happens to a delivery id already queued.  RETURNING: one row per message
+ * added or refreshed, true when it was queued dead.
+ */
+#define ENQ_NCOLS 14
+static const char enqueue_head[] =
+	"INSERT INTO @state@.delivery (delivery_id, run_id, kind, channel, recipient, office_id,"
+	"    veileder_id, subject, text_body, html_body, json_body, item_count, state, last_error)"
+	" VALUES ";
+static const char *const enqueue_tail[] = {
+	[OUTBOX_KEEP] =
+	" ON CONFLICT (delivery_id) DO NOTHING"
+	" RETURNING delivery.last_error IS NOT NULL",
+	[OUTBOX_TAKE_RECIPIENT] =
+	" ON CONFLICT (delivery_id) DO UPDATE"
+	"   SET recipient = EXCLUDED.recipient, state = EXCLUDED.state, attempts = 0,"
+	"       next_attempt_at = now(), last_error = EXCLUDED.last_error"
+	" WHERE delivery.state IN ('dead', 'pending') AND delivery.recipient IS NULL"
+	"   AND delivery.channel = EXCLUDED.channel AND EXCLUDED.recipient IS NOT NULL"
+	" RETURNING delivery.last_error IS NOT NULL",
+};
+
+int
+outbox_enqueue(PGconn *conn, const kvp_config *cfg, const struct outbox_msg *msgs, int n,
+	       enum outbox_conflict on_conflict, int *dead)
+{
+	const char *p[OUTBOX_ENQUEUE_MAX * ENQ_NCOLS];
+	char num[OUTBOX_ENQUEUE_MAX][2][24];
+	strbuf sql;
+	char *expanded = NULL;
+	PGresult *res = NULL;
+	int i, k, rc = -1;
+
+	if (n <= 0 || n > OUTBOX_ENQUEUE_MAX) {
+		log_error("cannot queue %d deliveries in one statement", n);
+		return -1;
+	}
+	sb_init(&sql);
+	sb_puts(&sql, enqueue_head);
+	for (i = 0; i < n; i++) {
+		const struct outbox_msg *m = &msgs[i];
+		const char **q = &p[i * ENQ_NCOLS];
+		int o = i * ENQ_NCOLS;
+
+		snprintf(num[i][0], sizeof(num[i][0]), "%lld", m->run_id);
+		snprintf(num[i][1], sizeof(num[i][1]), "%ld", m->item_count);
+		q[0] = m->delivery_id; q[1] = num[i][0]; q[2] = m->kind; q[3] = m->channel;
+		q[4] = m->recipient; q[5] = m->office_id; q[6] = m->veileder_id; q[7] = m->subject;
+		q[8] = m->text_body; q[9] = m->html_body; q[10] = m->json_body; q[11] = num[i][1];
+		q[12] = m->state ? m->state : "pending";
+		q[13] = m->last_error;
+		sb_printf(&sql, "%s($%d, $%d::bigint, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d,"
+			  " $%d::int, $%d, $%d)", i > 0 ? ", " : "", o + 1, o + 2, o + 3, o + 4, o + 5,
+			  o + 6, o + 7, o + 8, o + 9, o + 10, o + 11, o + 12, o + 13, o + 14);
+	}
+	sb_puts(&sql, enqueue_tail[on_conflict]);
+	expanded = db_expand(conn, cfg, sb_str(&sql));
+	res = db_exec(conn, "queueing deliveries", expanded, n * ENQ_NCOLS, p);
+	if (res == NULL)
+		goto cleanup;
+	for (k = 0; dead && k < PQntuples(res); k++)
+		if (strcmp(PQgetvalue(res, k, 0), "t") == 0)
+			(*dead)++;
+	rc = PQntuples(res);
+cleanup:
+	PQclear(res);
+	free(expanded);
+	sb_free(&sql);
+	return rc;
+}
+
+/*
  * The sender key: a session advisory lock (this key, the sender's backend
  * pid) that a sender holds from before its claim until its results are
  * recorded.  The claim writes the pid into claimed_by; a later sender that

@@ -18,6 +18,41 @@ struct outbox_counts {
 	int unusable_mask; /* those channels: 1 webhook, 2 email, 4 spool */
 };
 
+/* One message to queue: the delivery table's columns (NULL where absent). */
+struct outbox_msg {
+	const char *delivery_id;    /* stable per message: queueing the same id again is the conflict */
+	long long run_id;
+	const char *kind;           /* "worklist" or "report" */
+	const char *channel;        /* "webhook", "email" or "spool" */
+	const char *recipient;      /* address, URL or spool file stem; NULL: none known */
+	const char *office_id, *veileder_id;
+	const char *subject, *text_body, *html_body, *json_body;
+	long item_count;
+	const char *state;          /* "pending", or "dead" (with last_error) when it cannot go */
+	const char *last_error;
+};
+
+/* What queueing a delivery id that is already queued does. */
+enum outbox_conflict {
+	OUTBOX_KEEP,                /* the queued delivery stays as it is */
+	/*
+	 * as OUTBOX_KEEP, except that a delivery that is dead or pending for
+	 * want of a recipient takes the new one (same channel) and starts over
+	 */
+	OUTBOX_TAKE_RECIPIENT
+};
+
+#define OUTBOX_ENQUEUE_MAX 64   /* messages per outbox_enqueue() call: one statement */
+
+/*
+ * Queue n (1..OUTBOX_ENQUEUE_MAX) messages in one INSERT into the delivery
+ * table, the conflict rule on_conflict for ids already there.  Returns how
+ * many rows were added or refreshed, and adds to *dead (may be NULL) those of
+ * them queued dead; -1 with the error logged.  The caller keeps msgs.
+ */
+int outbox_enqueue(PGconn *conn, const kvp_config *cfg, const struct outbox_msg *msgs, int n,
+		   enum outbox_conflict on_conflict, int *dead);
+
 /*
  * Holding the sender lock (an advisory lock of this session), claim up to
  * limit due deliveries (pending and due; sending with an expired lease or

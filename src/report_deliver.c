@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
@@ -15,18 +17,26 @@
 #include "report_deliver.h"
 
 /*
- * The id is stable per (run, office, kind); a second enqueue of the same
- * run adds nothing.  A NULL recipient (the spool) is the id: the file stem.
- * $1 run_id, $2 id key, $3 channel, $4 recipient,
- * $5 office_id, $6 subject, $7 text, $8 html, $9 json, $10 office count.
+ * The delivery id is stable per (run, office, kind): 'rp-<run_id>-' and 16
+ * hex digits of md5(key), so a second enqueue of the same run adds nothing.
+ * Writes it into id; 0, or -1 logged.
  */
-static const char insert_sql[] =
-	"INSERT INTO @state@.delivery (delivery_id, run_id, kind, channel, recipient, office_id,"
-	"    subject, text_body, html_body, json_body, item_count)"
-	" VALUES ('rp-' || $1 || '-' || left(md5($2), 16), $1::bigint, 'report', $3,"
-	"         coalesce($4, 'rp-' || $1 || '-' || left(md5($2), 16)), $5,"
-	"         $6, $7, $8, $9, $10::int)"
-	" ON CONFLICT (delivery_id) DO NOTHING";
+static int
+report_delivery_id(long long run_id, const char *key, char *id, size_t size)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	char hex[17];
+
+	if (EVP_Digest(key, strlen(key), md, &mdlen, EVP_md5(), NULL) != 1 || mdlen < 8) {
+		log_error("could not compute a report's delivery id");
+		return -1;
+	}
+	for (i = 0; i < 8; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	snprintf(id, size, "rp-%lld-%s", run_id, hex);
+	return 0;
+}
 
 /* Offices whose leader gets the målekort by email. */
 static const char leaders_sql[] =
@@ -76,16 +86,14 @@ render(const report *rep, writer_fn fn)
 	return buf;
 }
 
-/* Queue one delivery; 1 added, 0 already there, -1 logged. */
+/* Queue one delivery (a second time: nothing); 1 added, 0 already there, -1 logged. */
 static int
-queue_one(PGconn *conn, const char *insert, const report *rep, const char *key,
+queue_one(PGconn *conn, const kvp_config *cfg, const report *rep, const char *key,
 	  const char *channel, const char *recipient, const char *office_id,
 	  const char *subject, bool email)
 {
-	char *text = NULL, *html = NULL, *json = NULL;
-	char run_s[24], count_s[24];
-	const char *p[10];
-	PGresult *res = NULL;
+	char *text = NULL, *html = NULL, *json = NULL, id[64];
+	struct outbox_msg m;
 	int rc = -1;
 
 	json = render(rep, report_write_json);
@@ -97,25 +105,23 @@ queue_one(PGconn *conn, const char *insert, const report *rep, const char *key,
 		if (text == NULL || html == NULL)
 			goto cleanup;
 	}
-	snprintf(run_s, sizeof(run_s), "%lld", rep->run_id);
-	snprintf(count_s, sizeof(count_s), "%d", rep->n_offices);
-	p[0] = run_s;
-	p[1] = key;
-	p[2] = channel;
-	p[3] = recipient;
-	p[4] = office_id;
-	p[5] = subject;
-	p[6] = text;
-	p[7] = html;
-	p[8] = json;
-	p[9] = count_s;
-	res = db_exec(conn, "queue a report", insert, 10, p);
-	if (res == NULL)
+	if (report_delivery_id(rep->run_id, key, id, sizeof(id)) < 0)
 		goto cleanup;
-	rc = strcmp(PQcmdTuples(res), "0") == 0 ? 0 : 1;
+	memset(&m, 0, sizeof(m));
+	m.delivery_id = id;
+	m.run_id = rep->run_id;
+	m.kind = "report";
+	m.channel = channel;
+	m.recipient = recipient ? recipient : id;   /* the spool: the id is the file stem */
+	m.office_id = office_id;
+	m.subject = subject;
+	m.text_body = text;
+	m.html_body = html;
+	m.json_body = json;
+	m.item_count = rep->n_offices;
+	rc = outbox_enqueue(conn, cfg, &m, 1, OUTBOX_KEEP, NULL);
 
 cleanup:
-	PQclear(res);
 	free(text);
 	free(html);
 	free(json);
@@ -124,7 +130,7 @@ cleanup:
 
 /* Queue the emails of every office with a leader_email; added count or -1. */
 static int
-queue_offices(PGconn *conn, const kvp_config *cfg, const char *insert, const report *all,
+queue_offices(PGconn *conn, const kvp_config *cfg, const report *all,
 	      const char *channel)
 {
 	char *sql = db_expand(conn, cfg, leaders_sql);
@@ -157,7 +163,7 @@ queue_offices(PGconn *conn, const kvp_config *cfg, const char *insert, const rep
 		}
 		key = xasprintf("%s/leader", office);
 		subject = xasprintf("Målekort KVP %s %s", name, rep.as_of);
-		r = queue_one(conn, insert, &rep, key, channel,
+		r = queue_one(conn, cfg, &rep, key, channel,
 			      strcmp(channel, "spool") == 0 ? NULL : email, office, subject, true);
 		free(key);
 		free(subject);
@@ -178,7 +184,6 @@ cleanup:
 int
 report_enqueue(PGconn *conn, const kvp_config *cfg, const char *as_of, int *queued)
 {
-	char *insert = db_expand(conn, cfg, insert_sql);
 	const char *channel;
 	char *subject = NULL;
 	report all;
@@ -199,13 +204,13 @@ report_enqueue(PGconn *conn, const kvp_config *cfg, const char *as_of, int *queu
 		rc = r;
 		goto cleanup;
 	}
-	r = queue_offices(conn, cfg, insert, &all, channel);
+	r = queue_offices(conn, cfg, &all, channel);
 	if (r < 0)
 		goto cleanup;
 	added += r;
 	if (cfg->rep_municipality_email && cfg->rep_municipality_email[0]) {
 		subject = xasprintf("Målekort KVP hele kommunen %s", all.as_of);
-		r = queue_one(conn, insert, &all, "/municipality", channel,
+		r = queue_one(conn, cfg, &all, "/municipality", channel,
 			      strcmp(channel, "spool") == 0 ? NULL : cfg->rep_municipality_email,
 			      NULL, subject, true);
 		if (r < 0)
@@ -213,7 +218,7 @@ report_enqueue(PGconn *conn, const kvp_config *cfg, const char *as_of, int *queu
 		added += r;
 	}
 	if (cfg->rep_webhook && cfg->wh_url && cfg->wh_url[0]) {
-		r = queue_one(conn, insert, &all, "/webhook", "webhook", cfg->wh_url, NULL,
+		r = queue_one(conn, cfg, &all, "/webhook", "webhook", cfg->wh_url, NULL,
 			      "Målekort KVP", false);
 		if (r < 0)
 			goto cleanup;
@@ -237,7 +242,6 @@ cleanup:
 	if (built)
 		report_free(&all);
 	free(subject);
-	free(insert);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "util.h"
 #include "labels.h"
+#include "outbox.h"
 #include "worklist.h"
 
 /*
@@ -101,32 +102,11 @@ enum { R_KIND = 0, R_OFFICE, R_VEILEDER, R_OFFICE_NAME, R_VNAME, R_EMAIL, R_PROT
        R_AS_OF, R_DELIVERY_ID, R_CASE_REF, R_REASONS, R_FLAGS, R_MONTHS, R_FIRST_SEEN,
        R_DAYS_OPEN, R_IS_NEW };
 
-/*
- * Insert, or refresh a delivery that died at once for want of an address
- * (so a later run of the same enqueue picks up a newly set address).  The
- * VALUES rows, WL_NPARAMS parameters each, go between the two halves; the
- * rows returned are the ones inserted or refreshed.
- */
-static const char insert_head[] =
-	"INSERT INTO @state@.delivery (delivery_id, run_id, kind, channel, recipient, office_id,"
-	"    veileder_id, subject, text_body, html_body, json_body, item_count, state, last_error)"
-	" VALUES ";
-static const char insert_tail[] =
-	" ON CONFLICT (delivery_id) DO UPDATE"
-	"   SET recipient = EXCLUDED.recipient, state = EXCLUDED.state, attempts = 0,"
-	"       next_attempt_at = now(), last_error = EXCLUDED.last_error"
-	" WHERE delivery.state IN ('dead', 'pending') AND delivery.recipient IS NULL"
-	"   AND delivery.channel = EXCLUDED.channel AND EXCLUDED.recipient IS NOT NULL"
-	" RETURNING delivery.last_error IS NOT NULL";
-
-#define WL_NPARAMS 13
-#define WL_BATCH 64             /* worklists per INSERT: one round trip, not 64 */
-
-/* Worklists built and waiting for their INSERT; owns every string in it. */
+/* Worklists built and waiting to be queued (outbox_enqueue()); owns every string in it. */
 struct wl_batch {
 	int n;
-	char *own[WL_BATCH][10];    /* the strings of each row's parameters */
-	const char *p[WL_BATCH * WL_NPARAMS];
+	char *own[OUTBOX_ENQUEUE_MAX][8];   /* the strings of each message */
+	struct outbox_msg m[OUTBOX_ENQUEUE_MAX];
 };
 
 #define FETCH_ROWS 1000
@@ -487,47 +467,28 @@ wl_batch_clear(struct wl_batch *b)
 	int i, k;
 
 	for (i = 0; i < b->n; i++)
-		for (k = 0; k < 10; k++)
+		for (k = 0; k < 8; k++)
 			free(b->own[i][k]);
 	b->n = 0;
 }
 
-/* INSERT the batched worklists in one statement; adds to *queued and *dead, 0 or -1 logged. */
+/*
+ * Queue the batched worklists in one statement: a worklist already queued
+ * stays, except one that died for want of an address, which takes a newly
+ * set one.  Adds to *queued and *dead; 0 or -1 logged.
+ */
 static int
 wl_batch_flush(PGconn *conn, const kvp_config *cfg, struct wl_batch *b, int *queued, int *dead)
 {
-	strbuf sql;
-	char *expanded = NULL;
-	PGresult *res = NULL;
-	int i, k, rc = -1;
+	int n = 0;
 
-	if (b->n == 0)
-		return 0;
-	sb_init(&sql);
-	sb_puts(&sql, insert_head);
-	for (i = 0; i < b->n; i++) {
-		int o = i * WL_NPARAMS;
-
-		sb_printf(&sql, "%s($%d, $%d::bigint, 'worklist', $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d,"
-			  " $%d::int, $%d, $%d)", i > 0 ? ", " : "", o + 1, o + 2, o + 3, o + 4, o + 5,
-			  o + 6, o + 7, o + 8, o + 9, o + 10, o + 11, o + 12, o + 13);
-	}
-	sb_puts(&sql, insert_tail);
-	expanded = db_expand(conn, cfg, sb_str(&sql));
-	res = db_exec(conn, "queue worklists", expanded, b->n * WL_NPARAMS, b->p);
-	if (res == NULL)
-		goto cleanup;
-	*queued += PQntuples(res);
-	for (k = 0; k < PQntuples(res); k++)
-		if (strcmp(PQgetvalue(res, k, 0), "t") == 0)
-			(*dead)++;
-	rc = 0;
-cleanup:
-	PQclear(res);
-	free(expanded);
-	sb_free(&sql);
+	if (b->n > 0)
+		n = outbox_enqueue(conn, cfg, b->m, b->n, OUTBOX_TAKE_RECIPIENT, dead);
 	wl_batch_clear(b);
-	return rc;
+	if (n < 0)
+		return -1;
+	*queued += n;
+	return 0;
 }
 
 /* Build a worklist's bodies and add its delivery to the batch (flushed when full); 0 or -1. */
@@ -536,57 +497,56 @@ wl_finish(PGconn *conn, const kvp_config *cfg, struct wl_batch *b, const struct 
 	  int64_t run_id, int *queued, int *dead)
 {
 	char *who, **own;
-	const char *recipient = NULL, *state = "pending", *error = NULL;
-	const char **p;
+	const char *recipient = NULL;
+	struct outbox_msg *m;
 
-	if (b->n == WL_BATCH && wl_batch_flush(conn, cfg, b, queued, dead) < 0)
+	if (b->n == OUTBOX_ENQUEUE_MAX && wl_batch_flush(conn, cfg, b, queued, dead) < 0)
 		return -1;
 	own = b->own[b->n];
-	p = &b->p[b->n * WL_NPARAMS];
+	m = &b->m[b->n];
 	b->n++;
+	memset(m, 0, sizeof(*m));
 
 	if (w->veileder_id)
 		who = xasprintf("veileder %s", w->veileder_id);   /* an ident, never a name */
 	else
 		who = xstrdup("kontorets felles postkasse (saker uten aktiv veileder)");
-	own[0] = xasprintf("%" PRId64, run_id);
-	own[1] = xasprintf("%ld", w->persons + w->protected_count);
-	own[2] = xasprintf("KVP-arbeidsliste %s %s: %ld %s", w->office_name ? w->office_name : "",
+	own[0] = xasprintf("KVP-arbeidsliste %s %s: %ld %s", w->office_name ? w->office_name : "",
 			   w->as_of, w->persons + w->protected_count,
 			   label_count(w->persons + w->protected_count, "sak", "saker"));
-	own[3] = wl_text(w, who);
-	own[4] = wl_html(w, own[2], who);
-	own[5] = wl_json(w, run_id);
+	own[1] = wl_text(w, who);
+	own[2] = wl_html(w, own[0], who);
+	own[3] = wl_json(w, run_id);
 	free(who);
+	m->state = "pending";
 	if (strcmp(cfg->del_channel, "email") == 0) {
 		recipient = w->email && w->email[0] ? w->email : NULL;
 		if (recipient == NULL) {
-			state = "dead";
-			error = NO_ADDRESS;
+			m->state = "dead";
+			m->last_error = NO_ADDRESS;
 		}
 	} else if (strcmp(cfg->del_channel, "webhook") == 0) {
 		recipient = cfg->wh_url[0] ? cfg->wh_url : NULL;
 	} else {
 		recipient = w->delivery_id;
 	}
-	/* w is freed before the batch is sent: copy what the statement needs */
-	own[6] = xstrdup(w->delivery_id);
-	own[7] = recipient ? xstrdup(recipient) : NULL;
-	own[8] = w->office_id ? xstrdup(w->office_id) : NULL;
-	own[9] = w->veileder_id ? xstrdup(w->veileder_id) : NULL;
-	p[0] = own[6];
-	p[1] = own[0];
-	p[2] = cfg->del_channel;
-	p[3] = own[7];
-	p[4] = own[8];
-	p[5] = own[9];
-	p[6] = own[2];
-	p[7] = own[3];
-	p[8] = own[4];
-	p[9] = own[5];
-	p[10] = own[1];
-	p[11] = state;
-	p[12] = error;
+	/* w is freed before the batch is queued: copy what the statement needs */
+	own[4] = xstrdup(w->delivery_id);
+	own[5] = recipient ? xstrdup(recipient) : NULL;
+	own[6] = w->office_id ? xstrdup(w->office_id) : NULL;
+	own[7] = w->veileder_id ? xstrdup(w->veileder_id) : NULL;
+	m->delivery_id = own[4];
+	m->run_id = run_id;
+	m->kind = "worklist";
+	m->channel = cfg->del_channel;
+	m->recipient = own[5];
+	m->office_id = own[6];
+	m->veileder_id = own[7];
+	m->subject = own[0];
+	m->text_body = own[1];
+	m->html_body = own[2];
+	m->json_body = own[3];
+	m->item_count = w->persons + w->protected_count;
 	return 0;
 }
 

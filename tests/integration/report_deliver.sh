@@ -78,6 +78,13 @@ assert_eq "$WANT" "$(psql_q "SELECT count(*) FROM kvpscan.delivery WHERE kind = 
 assert_eq "$WANT" "$(find m -name 'msg-*.eml' | wc -l | tr -d ' ')" "the relay received one email per report"
 assert_eq 0 "$(psql_q "SELECT count(*) FROM kvpscan.delivery WHERE kind = 'report' AND delivery_id !~ '^rp-[0-9]+-[0-9a-f]{16}\$'")" \
 	"report delivery ids are rp-<run>-<16 hex>"
+# the id is md5 of (office, kind): the same as before kvpscan computed it in C,
+# so an upgrade between two enqueues of a run never queues a report twice
+assert_eq 0 "$(psql_q "SELECT count(*) FROM kvpscan.delivery WHERE kind = 'report'
+	AND delivery_id NOT IN ('rp-' || run_id || '-' || left(md5(coalesce(office_id, '') || '/leader'), 16),
+	                        'rp-' || run_id || '-' || left(md5('/municipality'), 16),
+	                        'rp-' || run_id || '-' || left(md5('/webhook'), 16))")" \
+	"report delivery ids are the md5 of office and kind"
 
 # forbidden: the case_ref of every protected person and every person_id
 psql_q "SELECT case_ref FROM kvpscan.item WHERE protected AND case_ref IS NOT NULL
