@@ -1,28 +1,66 @@
 #!/bin/bash
-# scan-bench.sh - time real scans against the irreducible core query
+# scan-bench.sh - time real scans and dry runs against the irreducible core query
 #   bench/scan-bench.sh [BUILDDIR] [PERSONS...]   (default: . and 25000 150000)
-#   KVP_BENCH_NIGHTS=N  nightly scans after the first (default 5)
+#   KVP_BENCH_NIGHTS=N   nightly scans after the first (default 5)
+#   KVP_BENCH_DRY=N      dry runs per load (default 3)
+#   KVP_BENCH_SHAPE="S..." data shapes, any of demo, longopen, history
+#                        (default "demo longopen"; "all" is all three)
 #
-# Per size: a throwaway cluster gets demo data (36 months, as of 2024-06-15).
-# Then, in turn: the first real scan (every item NEW), and N nightly scans
-# (as of the following days: items stay OPEN, a few come and go; before each,
-# VACUUM ANALYZE of item and candidate, as autovacuum would have run), each timed
-# as a whole kvpscan process under /usr/bin/time -v, each followed by the
-# core query (distinct months with assistance per person in the window) under
-# psql's \timing.  Prints the first scan, the medians of the nightly scans
-# and of the core query, their ratio, the largest peak RSS, and a dry run.
+# Data shapes (every one: a throwaway cluster, demo data as of 2024-06-15,
+# seed 1, then VACUUM ANALYZE):
+#   demo      kvpscan demo-data --persons N --months 36
+#   longopen  the same, then for 9 persons in 10 (by a hash of person_id) the
+#             INFORMED and ASSESSED events are deleted and the AEV assessments
+#             become VEDTAK_14A (same day, same innsatsgruppe): the candidates
+#             are the same persons (a REJECTED decision, which also ends a
+#             pending application, stays), but nearly all of them are flagged,
+#             mostly with all three duties, and nothing documents a duty later,
+#             so their items stay open night after night (demo data already
+#             flags about 9 candidates in 10, with fewer flags each)
+#   history   demo-data --months 12 and --months 120 (the same persons, 12
+#             and 120 months of payment history): the cost must not follow
+#             the history (the generator spreads short spells over the whole
+#             history, so the window holds fewer rows with 120 months; both
+#             counts are printed)
+#
+# Per load, in turn: KVP_BENCH_DRY dry runs (`scan --dry-run`, the
+# identification alone, CSV to a file), the first real scan (every item
+# NEW), and N nightly scans (as of the following days; before each, VACUUM
+# ANALYZE of item and candidate, as autovacuum would have run), each a whole
+# kvpscan process (wall time by the clock around it, peak RSS by
+# /usr/bin/time -v), each followed by the core query (distinct months with
+# assistance per person in the window) under psql's \timing.  Prints the
+# data shape (persons, payment rows, candidates, flagged, open items per
+# night), the first scan, the medians of the nightly scans, the dry runs and
+# the core query (all of this load's core queries), the two ratios (dry run
+# / core, nightly / core), the largest peak RSS, and the storage of the
+# state schema (rows and MB per table, pg_total_relation_size) after the
+# first run, its growth per night (from the first run to the last night,
+# divided by the nights) and its projection to a year of nightly runs (the
+# first run and 364 nights).  Last, one summary row per load.
 set -u
 top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=${1:-.}; shift || true
 KVPSCAN=$(cd "$builddir" && pwd)/src/kvpscan
 sizes=${*:-25000 150000}
 nights=${KVP_BENCH_NIGHTS:-5}
+drys=${KVP_BENCH_DRY:-3}
+shapes=${KVP_BENCH_SHAPE:-demo longopen}
+[ "$shapes" = all ] && shapes="demo longopen history"
+for s in $shapes; do
+	case $s in demo | longopen | history) ;;
+	*) echo "scan-bench: unknown shape $s (demo, longopen, history, all)" >&2; exit 2 ;;
+	esac
+done
+case $nights$drys in *[!0-9]*) echo "scan-bench: KVP_BENCH_NIGHTS and KVP_BENCH_DRY are counts" >&2; exit 2 ;; esac
+[ "$nights" -ge 1 ] && [ "$drys" -ge 1 ] || { echo "scan-bench: at least one night and one dry run" >&2; exit 2; }
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/pg.sh"
 pg_start || exit 1
 scratch_dir
 printf 'log = { destination = "stderr"; level = "warning"; };\n' >"$T_SCRATCH/b.conf"
 ASOF=2024-06-15
+YEAR=365	# nightly runs in a year: the first run and YEAR - 1 nights
 
 core_ms() {	# core_ms DATE: the core query's time in ms
 	psql -X -q -At <<SQL | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n 1
@@ -34,40 +72,143 @@ SELECT count(*) FROM (SELECT person_id, count(DISTINCT date_trunc('month', perio
  GROUP BY person_id) x;
 SQL
 }
-scan_ms() {	# scan_ms DATE: a real scan's wall time in ms; its peak RSS (kB) in $T_SCRATCH/rss
-	/usr/bin/time -v "$KVPSCAN" -c "$T_SCRATCH/b.conf" scan --as-of "$1" >"$T_SCRATCH/out" 2>"$T_SCRATCH/time" ||
-		{ cat "$T_SCRATCH/time" >&2; exit 1; }
+timed() {	# timed OUT ARGS...: run kvpscan ARGS, stdout in OUT; wall time (ms) in $MS, peak RSS (kB) to $T_SCRATCH/rss
+	local out=$1 t0 t1
+	shift
+	t0=$(date +%s%N)
+	/usr/bin/time -v "$KVPSCAN" -c "$T_SCRATCH/b.conf" "$@" >"$out" 2>"$T_SCRATCH/time" || {
+		grep -v '^	' "$T_SCRATCH/time" >&2
+		echo "scan-bench: kvpscan $* failed" >&2
+		exit 1
+	}
+	t1=$(date +%s%N)
+	MS=$(((t1 - t0) / 1000000))
 	sed -n 's/.*Maximum resident set size (kbytes): //p' "$T_SCRATCH/time" >>"$T_SCRATCH/rss"
-	sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$T_SCRATCH/time" |
-		awk -F: '{ printf "%.0f\n", ($1 * 60 + $2) * 1000 }'
 }
 median() {	# median NUMBERS...
 	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+ratio() {	# ratio A B: A / B to two decimals
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; else print "-" }'
+}
+storage() {	# storage: per table of the state schema "table rows bytes", by name
+	psql -X -q -At -F ' ' -v ON_ERROR_STOP=1 <<'SQL'
+SELECT c.relname,
+       (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I', n.nspname, c.relname),
+                                             false, true, '')))[1]::text::bigint,
+       pg_total_relation_size(c.oid)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'kvpscan' AND c.relkind IN ('r', 'p')
+ ORDER BY c.relname;
+SQL
+}
+open_items() {	# open_items: the items not resolved (NEW or OPEN)
+	psql_q "SELECT count(*) FROM kvpscan.item WHERE state <> 'RESOLVED'"
+}
+last_run() {	# last_run: "flagged new open resolved candidates" of the latest run
+	psql_q "SELECT flagged, items_new, items_open, items_resolved, candidates FROM kvpscan.run ORDER BY run_id DESC LIMIT 1" | tr '|' ' '
+}
 
-for n in $sizes; do
+load() {	# load SHAPE PERSONS MONTHS: a fresh source and state schema
 	psql_q "DROP SCHEMA IF EXISTS kvp_src CASCADE; DROP SCHEMA IF EXISTS kvpscan CASCADE" >/dev/null 2>&1
-	"$KVPSCAN" -c "$T_SCRATCH/b.conf" demo-data --persons "$n" --months 36 --seed 1 --as-of "$ASOF" >/dev/null || exit 1
+	"$KVPSCAN" -c "$T_SCRATCH/b.conf" demo-data --persons "$2" --months "$3" --seed 1 --as-of "$ASOF" >/dev/null || exit 1
+	if [ "$1" = longopen ]; then
+		# 9 persons in 10: nothing documents that they were informed or assessed, and no
+		# AEV; the AEV's row stays as a VEDTAK_14A of the same day and group, so the
+		# current innsatsgruppe, hence the candidates, stay the same
+		psql_q "DELETE FROM kvp_src.kvp_event WHERE event IN ('INFORMED', 'ASSESSED')
+			   AND abs(hashtext(person_id)) % 10 <> 0;
+			UPDATE kvp_src.assessment SET kind = 'VEDTAK_14A'
+			 WHERE kind = 'AEV' AND abs(hashtext(person_id)) % 10 <> 0" >/dev/null || exit 1
+	fi
 	"$KVPSCAN" -c "$T_SCRATCH/b.conf" migrate >/dev/null || exit 1
 	psql_q "VACUUM ANALYZE" >/dev/null
+}
+
+bench() {	# bench SHAPE PERSONS MONTHS: one load, its dry runs, first scan and nights
+	local shape=$1 n=$2 months=$3 rows wrows cores= drys_ms= scans= opens= i d t c o
+	local first dry scan core rss flagged cands csv rd rn year
+	load "$shape" "$n" "$months"
 	rows=$(psql_q "SELECT count(*) FROM kvp_src.payment")
+	wrows=$(psql_q "SELECT count(*) FROM kvp_src.payment
+		 WHERE period_month >= date '$ASOF' - interval '11 months' - (extract(day FROM date '$ASOF') - 1) * interval '1 day'
+		   AND period_month < date_trunc('month', date '$ASOF') + interval '1 month'")
 	: >"$T_SCRATCH/rss"
-	core_ms "$ASOF" >/dev/null		# warm the cache as the scan will find it
-	first=$(scan_ms "$ASOF")
-	cores=$(core_ms "$ASOF")
-	scans=
+	core_ms "$ASOF" >/dev/null		# warm the cache as the scans will find it
+	for i in $(seq 1 "$drys"); do
+		timed "$T_SCRATCH/dry.csv" scan --dry-run --as-of "$ASOF"
+		drys_ms="$drys_ms $MS"
+		cores="$cores $(core_ms "$ASOF")"
+	done
+	csv=$(($(wc -l <"$T_SCRATCH/dry.csv") - 1))
+	timed "$T_SCRATCH/out" scan --as-of "$ASOF"
+	first=$MS
+	cores="$cores $(core_ms "$ASOF")"
+	storage >"$T_SCRATCH/st0"
+	set -- $(last_run)
+	flagged=$1 cands=$5
+	o=$(open_items)
+	printf '\n== shape %s: persons %s, months of history %s, payment rows %s (%s in the window)\n' \
+		"$shape" "$n" "$months" "$rows" "$wrows"
+	printf '   candidates %s, flagged %s (%s%%; dry run CSV: %s rows), open items after the first run %s\n' \
+		"$cands" "$flagged" "$(awk -v a="$flagged" -v b="$cands" 'BEGIN { printf "%.0f", b ? 100 * a / b : 0 }')" "$csv" "$o"
+	printf '   dry runs as of %s:%s ms\n' "$ASOF" "$drys_ms"
+	printf '   first scan as of %s: %s ms, items new %s; open items %s\n' "$ASOF" "$first" "$2" "$o"
 	for i in $(seq 1 "$nights"); do
 		d=$(date -d "$ASOF + $i days" +%F)
 		# what autovacuum does by the next night: statistics that do not know the new run
 		psql_q "VACUUM ANALYZE kvpscan.item, kvpscan.candidate" >/dev/null
-		scans="$scans $(scan_ms "$d")"
-		cores="$cores $(core_ms "$d")"
+		timed "$T_SCRATCH/out" scan --as-of "$d"
+		t=$MS
+		c=$(core_ms "$d")
+		scans="$scans $t"
+		cores="$cores $c"
+		set -- $(last_run)
+		o=$(open_items)
+		opens="$opens $o"
+		printf '   night %s as of %s: %s ms (core %s ms), flagged %s, items new %s, open %s, resolved %s; open items %s\n' \
+			"$i" "$d" "$t" "$c" "$1" "$2" "$3" "$4" "$o"
 	done
+	storage >"$T_SCRATCH/st1"
+	dry=$(median $drys_ms)
 	scan=$(median $scans)
 	core=$(median $cores)
 	rss=$(sort -n "$T_SCRATCH/rss" | tail -n 1)
-	dry=$( { /usr/bin/time -f %e "$KVPSCAN" -c "$T_SCRATCH/b.conf" scan --dry-run --as-of "$ASOF" >/dev/null; } 2>&1 | tail -n 1)
-	printf 'persons %s, payment rows %s: first scan %s ms, nightly scan %s ms (median of %s:%s), core %s ms (median of %s), ratio %.2f, peak RSS %s kB, dry run %s s\n' \
-		"$n" "$rows" "$first" "$scan" "$nights" "$scans" "$core" "$((nights + 1))" \
-		"$(awk -v a="$scan" -v b="$core" 'BEGIN { print a / b }')" "$rss" "$dry"
+	rd=$(ratio "$dry" "$core")
+	rn=$(ratio "$scan" "$core")
+	printf '   open items per night:%s\n' "$opens"
+	printf '   persons %s, payment rows %s: first scan %s ms, nightly scan %s ms (median of %s:%s), core %s ms (median of %s:%s), peak RSS %s kB, dry run %s ms (median of %s:%s)\n' \
+		"$n" "$rows" "$first" "$scan" "$nights" "$scans" "$core" "$(echo $cores | wc -w)" "$cores" "$rss" "$dry" "$drys" "$drys_ms"
+	printf '   ratios: dry run / core %s (goal <= 2), nightly scan / core %s (goal <= 5)\n' "$rd" "$rn"
+	# storage: after the first run, growth per night over the nights, a year of nights
+	printf '   storage of the state schema (MB = pg_total_relation_size / 2^20, with indexes and TOAST):\n'
+	printf '   after the first run; growth per night (mean of %s nights); a year: the first run + %s nights\n' \
+		"$nights" "$((YEAR - 1))"
+	paste -d ' ' "$T_SCRATCH/st0" "$T_SCRATCH/st1" | awk -v n="$nights" -v y="$YEAR" -v out="$T_SCRATCH/year" '
+		function row(name, r0, b0, r1, b1) {
+			printf "   %-18s %10d %9.2f %10.0f %9.3f %12.0f %10.1f\n", name, r0, b0 / m, (r1 - r0) / n,
+				(b1 - b0) / n / m, r0 + (y - 1) * (r1 - r0) / n, (b0 + (y - 1) * (b1 - b0) / n) / m
+		}
+		BEGIN { m = 1048576
+			printf "   %-18s %10s %9s %10s %9s %12s %10s\n", "table", "rows", "MB", "rows/night", "MB/night", "rows/year", "MB/year" }
+		{ row($1, $2, $3, $5, $6); r0 += $2; b0 += $3; r1 += $5; b1 += $6 }
+		END { row("total", r0, b0, r1, b1); printf "%.1f\n", (b0 + (y - 1) * (b1 - b0) / n) / m >out }'
+	year=$(cat "$T_SCRATCH/year")
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+		"$shape" "$n" "$months" "$rows" "$cands" "$flagged" "$o" "$first" "$scan" "$dry" "$core" "$rd" "$rn" \
+		"$year" >>"$T_SCRATCH/summary"
+}
+
+: >"$T_SCRATCH/summary"
+for n in $sizes; do
+	for shape in $shapes; do
+		case $shape in
+		history) bench history "$n" 12; bench history "$n" 120 ;;
+		*) bench "$shape" "$n" 36 ;;
+		esac
+	done
 done
+printf '\nsummary (nights %s, dry runs %s; open items after the last night; times in ms; MB/year: the state schema after a year)\n' "$nights" "$drys"
+printf '| shape | persons | months | payment rows | candidates | flagged | open items | first scan | nightly scan | dry run | core | dry/core | nightly/core | MB/year |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
+cat "$T_SCRATCH/summary"
