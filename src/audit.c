@@ -1,7 +1,6 @@
 /* audit.c - "kvpscan audit": the supervisor's evidence export over stored runs (docs/audit.md) */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,15 +321,14 @@ date_opt_valid(const char *name, const char *value)
 int
 cmd_audit(int argc, char **argv, kvp_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{"from", required_argument, NULL, 'F'},
-		{"to", required_argument, NULL, 'T'},
-		{"office", required_argument, NULL, 'o'},
-		{"format", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
 	const char *from = NULL, *to = NULL, *office = NULL, *format = "csv";
+	const cmd_option opts[] = {
+		{"from", .value = &from},
+		{"to", .value = &to},
+		{"office", .value = &office},
+		{"format", .value = &format},
+		{NULL}
+	};
 	PGconn *conn = NULL;
 	PGresult *runs = NULL, *offices = NULL, *dels = NULL, *groups = NULL, *items = NULL, *qs = NULL;
 	strbuf out;
@@ -339,21 +337,9 @@ cmd_audit(int argc, char **argv, kvp_ctx *ctx)
 	long n_del = 0, n_res = 0;
 
 	sb_init(&out);
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'F': from = optarg; break;
-		case 'T': to = optarg; break;
-		case 'o': office = optarg; break;
-		case 'f': format = optarg; break;
-		case 'h': audit_usage(stdout); return KVP_EXIT_OK;
-		default: audit_usage(stderr); return KVP_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		log_error("unexpected argument \"%s\"", argv[optind]);
-		audit_usage(stderr);
-		return KVP_EXIT_USAGE;
-	}
+	c = cmd_options(argc, argv, opts, audit_usage, NULL);
+	if (c != CMD_PROCEED)
+		return c;
 	if (strcmp(format, "csv") != 0 && strcmp(format, "json") != 0) {
 		log_error("invalid value for --format: \"%s\"", format);
 		log_hint("use csv or json");

@@ -3,6 +3,7 @@
 #define KVP_CMD_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include "conf.h"
 
 /* Exit codes, documented in kvpscan(8). */
@@ -44,6 +45,49 @@ int cmd_history(int argc, char **argv, kvp_ctx *ctx);       /* history.c */
 int cmd_check_source(int argc, char **argv, kvp_ctx *ctx);  /* check_source.c */
 
 /* cmd_common.c: what the commands share */
+
+/*
+ * One option of a command, for cmd_options().  Give value for an option that
+ * takes an argument (the last one given wins) or flag for one that takes none
+ * (set true when given); short_name is a one-letter alias or 0.  A table ends
+ * with {NULL}.  -h/--help is always there and needs no entry.
+ */
+typedef struct cmd_option {
+	const char *name;       /* long name, without "--" */
+	const char **value;     /* takes an argument: stored here (optarg, not a copy) */
+	bool *flag;             /* takes no argument: set to true */
+	char short_name;        /* e.g. 'd' for -d; 0 for none */
+} cmd_option;
+
+/* cmd_options() returns this when the command goes on; else a KVP_EXIT_* code to return */
+#define CMD_PROCEED (-1)
+
+/*
+ * The command preamble: parse argv's options by opts with getopt_long.
+ * -h/--help prints usage(stdout) and gives KVP_EXIT_OK; an unknown option
+ * (getopt names it) prints usage(stderr) and gives KVP_EXIT_USAGE.  With
+ * first_arg NULL the command takes no arguments, and a leftover one is logged
+ * as "unexpected argument" with usage(stderr), KVP_EXIT_USAGE; otherwise
+ * *first_arg is set to the index of the first argument and the caller checks
+ * them.  Values are checked by the caller afterwards.  Typical use:
+ *
+ *	const char *format = "csv", *as_of = NULL;
+ *	bool deliver = false;
+ *	const cmd_option opts[] = {
+ *		{"format", .value = &format},
+ *		{"as-of", .value = &as_of},
+ *		{"deliver", .flag = &deliver},
+ *		{NULL}
+ *	};
+ *	rc = cmd_options(argc, argv, opts, foo_usage, NULL);
+ *	if (rc != CMD_PROCEED)
+ *		return rc;
+ *	if (!as_of_arg_valid(as_of))
+ *		return KVP_EXIT_USAGE;
+ *	conn = cmd_connect_as_of(&ctx->cfg, as_of, as_of_date);
+ */
+int cmd_options(int argc, char **argv, const cmd_option *opts, void (*usage)(FILE *out),
+		int *first_arg);
 /* True if argv holds -h or --help before any "--"; for commands' own help. */
 bool cmd_wants_help(int argc, char **argv);
 /* Connect and check the state schema's version; NULL logged.  Caller PQfinish()es. */

@@ -1,7 +1,6 @@
 /* cmd_run.c - "kvpscan run": the nightly work once, for a systemd timer or cron */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -30,28 +29,19 @@ run_usage(FILE *out)
 int
 cmd_run(int argc, char **argv, kvp_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{"as-of", required_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
 	const char *as_of_arg = NULL;
+	const cmd_option opts[] = {
+		{"as-of", .value = &as_of_arg},
+		{NULL}
+	};
 	struct runner_result r;
 	PGconn *conn = NULL;
-	int c, rc = KVP_EXIT_FAILURE;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'a': as_of_arg = optarg; break;
-		case 'h': run_usage(stdout); return KVP_EXIT_OK;
-		default: run_usage(stderr); return KVP_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		log_error("unexpected argument \"%s\"", argv[optind]);
-		run_usage(stderr);
-		return KVP_EXIT_USAGE;
-	}
+	rc = cmd_options(argc, argv, opts, run_usage, NULL);
+	if (rc != CMD_PROCEED)
+		return rc;
+	rc = KVP_EXIT_FAILURE;
 	if (!as_of_arg_valid(as_of_arg))
 		return KVP_EXIT_USAGE;
 	if (schedule_set_timezone(ctx->cfg.dmn_timezone) < 0) {

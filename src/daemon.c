@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -352,30 +351,21 @@ write_pidfile(const char *path)
 int
 cmd_daemon(int argc, char **argv, kvp_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{"pidfile", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
 	const char *pidfile = NULL;
+	const cmd_option opts[] = {
+		{"pidfile", .value = &pidfile},
+		{NULL}
+	};
 	struct daemon d;
 	struct sigaction sa;
 	uint64_t wd;
-	int c, rc = KVP_EXIT_FAILURE;
+	int rc;
 	bool pid_written = false;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p': pidfile = optarg; break;
-		case 'h': daemon_usage(stdout); return KVP_EXIT_OK;
-		default: daemon_usage(stderr); return KVP_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		log_error("unexpected argument \"%s\"", argv[optind]);
-		daemon_usage(stderr);
-		return KVP_EXIT_USAGE;
-	}
+	rc = cmd_options(argc, argv, opts, daemon_usage, NULL);
+	if (rc != CMD_PROCEED)
+		return rc;
+	rc = KVP_EXIT_FAILURE;
 	memset(&d, 0, sizeof(d));
 	d.ctx = ctx;
 	d.pending = (time_t) -1;
