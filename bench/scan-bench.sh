@@ -1,6 +1,6 @@
 #!/bin/bash
 # scan-bench.sh - time real scans and dry runs against the irreducible core query
-#   bench/scan-bench.sh [BUILDDIR] [PERSONS...]   (default: . and 25000 150000)
+#   bench/scan-bench.sh [BUILDDIR] [PERSONS...]   (default: . and 25000 200000: municipal, national)
 #   KVP_BENCH_NIGHTS=N   nightly scans after the first (default 5)
 #   KVP_BENCH_DRY=N      dry runs per load (default 3)
 #   KVP_BENCH_SHAPE="S..." data shapes, any of demo, longopen, history
@@ -42,7 +42,7 @@ set -u
 top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=${1:-.}; shift || true
 KVPSCAN=$(cd "$builddir" && pwd)/src/kvpscan
-sizes=${*:-25000 150000}
+sizes=${*:-25000 200000}
 nights=${KVP_BENCH_NIGHTS:-5}
 drys=${KVP_BENCH_DRY:-3}
 shapes=${KVP_BENCH_SHAPE:-demo longopen}
@@ -127,7 +127,7 @@ load() {	# load SHAPE PERSONS MONTHS: a fresh source and state schema
 
 bench() {	# bench SHAPE PERSONS MONTHS: one load, its dry runs, first scan and nights
 	local shape=$1 n=$2 months=$3 rows wrows cores= drys_ms= scans= opens= i d t c o
-	local first dry scan core rss flagged cands csv rd rn year
+	local first dry scan core rss flagged cands csv rd rn year b gn
 	load "$shape" "$n" "$months"
 	rows=$(psql_q "SELECT count(*) FROM kvp_src.payment")
 	wrows=$(psql_q "SELECT count(*) FROM kvp_src.payment
@@ -166,10 +166,12 @@ bench() {	# bench SHAPE PERSONS MONTHS: one load, its dry runs, first scan and n
 		set -- $(last_run)
 		o=$(open_items)
 		opens="$opens $o"
-		printf '   night %s as of %s: %s ms (core %s ms), flagged %s, items new %s, open %s, resolved %s; open items %s\n' \
-			"$i" "$d" "$t" "$c" "$1" "$2" "$3" "$4" "$o"
+		storage >"$T_SCRATCH/st$i"
+		printf '   night %s as of %s: %s ms (core %s ms), flagged %s, items new %s, open %s, resolved %s; open items %s; state schema %s MB (item %s MB)\n' \
+			"$i" "$d" "$t" "$c" "$1" "$2" "$3" "$4" "$o" \
+			"$(awk '{ b += $3 } END { printf "%.2f", b / 1048576 }' "$T_SCRATCH/st$i")" \
+			"$(awk '$1 == "item" { printf "%.2f", $3 / 1048576 }' "$T_SCRATCH/st$i")"
 	done
-	storage >"$T_SCRATCH/st1"
 	dry=$(median $drys_ms)
 	scan=$(median $scans)
 	core=$(median $cores)
@@ -180,19 +182,23 @@ bench() {	# bench SHAPE PERSONS MONTHS: one load, its dry runs, first scan and n
 	printf '   persons %s, payment rows %s: first scan %s ms, nightly scan %s ms (median of %s:%s), core %s ms (median of %s:%s), peak RSS %s kB, dry run %s ms (median of %s:%s)\n' \
 		"$n" "$rows" "$first" "$scan" "$nights" "$scans" "$core" "$(echo $cores | wc -w)" "$cores" "$rss" "$dry" "$drys" "$drys_ms"
 	printf '   ratios: dry run / core %s (goal <= 2), nightly scan / core %s (goal <= 5)\n' "$rd" "$rn"
-	# storage: after the first run, growth per night over the nights, a year of nights
+	# storage: after the first run; the growth per night from the first night to
+	# the last (the first night also makes one-off room: item's updated rows),
+	# or from the first run with one night; a year: the base + the other nights
+	if [ "$nights" -ge 2 ]; then b=1 gn="nights 1 to $nights"; else b=0 gn="the first run to night 1"; fi
 	printf '   storage of the state schema (MB = pg_total_relation_size / 2^20, with indexes and TOAST):\n'
-	printf '   after the first run; growth per night (mean of %s nights); a year: the first run + %s nights\n' \
-		"$nights" "$((YEAR - 1))"
-	paste -d ' ' "$T_SCRATCH/st0" "$T_SCRATCH/st1" | awk -v n="$nights" -v y="$YEAR" -v out="$T_SCRATCH/year" '
-		function row(name, r0, b0, r1, b1) {
-			printf "   %-18s %10d %9.2f %10.0f %9.3f %12.0f %10.1f\n", name, r0, b0 / m, (r1 - r0) / n,
-				(b1 - b0) / n / m, r0 + (y - 1) * (r1 - r0) / n, (b0 + (y - 1) * (b1 - b0) / n) / m
+	printf '   after the first run; growth per night (mean over %s); a year: %s runs (after %s, %s nights more at that growth)\n' \
+		"$gn" "$YEAR" "$([ "$b" = 1 ] && echo night 1 || echo the first run)" "$((YEAR - 1 - b))"
+	paste -d ' ' "$T_SCRATCH/st0" "$T_SCRATCH/st$b" "$T_SCRATCH/st$nights" |
+	awk -v n="$((nights - b))" -v y="$((YEAR - 1 - b))" -v out="$T_SCRATCH/year" '
+		function row(name, r0, b0, rb, bb, r1, b1) {
+			printf "   %-18s %10d %9.2f %10.0f %9.3f %12.0f %10.1f\n", name, r0, b0 / m, (r1 - rb) / n,
+				(b1 - bb) / n / m, rb + y * (r1 - rb) / n, (bb + y * (b1 - bb) / n) / m
 		}
 		BEGIN { m = 1048576
 			printf "   %-18s %10s %9s %10s %9s %12s %10s\n", "table", "rows", "MB", "rows/night", "MB/night", "rows/year", "MB/year" }
-		{ row($1, $2, $3, $5, $6); r0 += $2; b0 += $3; r1 += $5; b1 += $6 }
-		END { row("total", r0, b0, r1, b1); printf "%.1f\n", (b0 + (y - 1) * (b1 - b0) / n) / m >out }'
+		{ row($1, $2, $3, $5, $6, $8, $9); r0 += $2; b0 += $3; rb += $5; bb += $6; r1 += $8; b1 += $9 }
+		END { row("total", r0, b0, rb, bb, r1, b1); printf "%.1f\n", (bb + y * (b1 - bb) / n) / m >out }'
 	year=$(cat "$T_SCRATCH/year")
 	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
 		"$shape" "$n" "$months" "$rows" "$cands" "$flagged" "$o" "$first" "$scan" "$dry" "$core" "$rd" "$rn" \
