@@ -53,7 +53,7 @@ for s in $shapes; do
 	esac
 done
 case $nights$drys in *[!0-9]*) echo "scan-bench: KVP_BENCH_NIGHTS and KVP_BENCH_DRY are counts" >&2; exit 2 ;; esac
-[ "$nights" -ge 1 ] && [ "$drys" -ge 1 ] || { echo "scan-bench: at least one night and one dry run" >&2; exit 2; }
+if [ "$nights" -lt 1 ] || [ "$drys" -lt 1 ]; then echo "scan-bench: at least one night and one dry run" >&2; exit 2; fi
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/pg.sh"
 pg_start || exit 1
@@ -126,8 +126,8 @@ load() {	# load SHAPE PERSONS MONTHS: a fresh source and state schema
 }
 
 bench() {	# bench SHAPE PERSONS MONTHS: one load, its dry runs, first scan and nights
-	local shape=$1 n=$2 months=$3 rows wrows cores= drys_ms= scans= opens= i d t c o
-	local first dry scan core rss flagged cands csv rd rn year b gn
+	local shape=$1 n=$2 months=$3 rows wrows i d t c o first dry scan core rss csv rd rn year b gn
+	local flagged inew iopen ires cands cores=() drys_ms=() scans=() opens=()
 	load "$shape" "$n" "$months"
 	rows=$(psql_q "SELECT count(*) FROM kvp_src.payment")
 	wrows=$(psql_q "SELECT count(*) FROM kvp_src.payment
@@ -137,23 +137,22 @@ bench() {	# bench SHAPE PERSONS MONTHS: one load, its dry runs, first scan and n
 	core_ms "$ASOF" >/dev/null		# warm the cache as the scans will find it
 	for i in $(seq 1 "$drys"); do
 		timed "$T_SCRATCH/dry.csv" scan --dry-run --as-of "$ASOF"
-		drys_ms="$drys_ms $MS"
-		cores="$cores $(core_ms "$ASOF")"
+		drys_ms+=("$MS")
+		cores+=("$(core_ms "$ASOF")")
 	done
 	csv=$(($(wc -l <"$T_SCRATCH/dry.csv") - 1))
 	timed "$T_SCRATCH/out" scan --as-of "$ASOF"
 	first=$MS
-	cores="$cores $(core_ms "$ASOF")"
+	cores+=("$(core_ms "$ASOF")")
 	storage >"$T_SCRATCH/st0"
-	set -- $(last_run)
-	flagged=$1 cands=$5
+	read -r flagged inew iopen ires cands <<<"$(last_run)"
 	o=$(open_items)
 	printf '\n== shape %s: persons %s, months of history %s, payment rows %s (%s in the window)\n' \
 		"$shape" "$n" "$months" "$rows" "$wrows"
 	printf '   candidates %s, flagged %s (%s%%; dry run CSV: %s rows), open items after the first run %s\n' \
 		"$cands" "$flagged" "$(awk -v a="$flagged" -v b="$cands" 'BEGIN { printf "%.0f", b ? 100 * a / b : 0 }')" "$csv" "$o"
-	printf '   dry runs as of %s:%s ms\n' "$ASOF" "$drys_ms"
-	printf '   first scan as of %s: %s ms, items new %s; open items %s\n' "$ASOF" "$first" "$2" "$o"
+	printf '   dry runs as of %s: %s ms\n' "$ASOF" "${drys_ms[*]}"
+	printf '   first scan as of %s: %s ms, items new %s; open items %s\n' "$ASOF" "$first" "$inew" "$o"
 	for i in $(seq 1 "$nights"); do
 		d=$(date -d "$ASOF + $i days" +%F)
 		# what autovacuum does by the next night: statistics that do not know the new run
@@ -161,26 +160,26 @@ bench() {	# bench SHAPE PERSONS MONTHS: one load, its dry runs, first scan and n
 		timed "$T_SCRATCH/out" scan --as-of "$d"
 		t=$MS
 		c=$(core_ms "$d")
-		scans="$scans $t"
-		cores="$cores $c"
-		set -- $(last_run)
+		scans+=("$t")
+		cores+=("$c")
+		read -r flagged inew iopen ires cands <<<"$(last_run)"
 		o=$(open_items)
-		opens="$opens $o"
+		opens+=("$o")
 		storage >"$T_SCRATCH/st$i"
 		printf '   night %s as of %s: %s ms (core %s ms), flagged %s, items new %s, open %s, resolved %s; open items %s; state schema %s MB (item %s MB)\n' \
-			"$i" "$d" "$t" "$c" "$1" "$2" "$3" "$4" "$o" \
+			"$i" "$d" "$t" "$c" "$flagged" "$inew" "$iopen" "$ires" "$o" \
 			"$(awk '{ b += $3 } END { printf "%.2f", b / 1048576 }' "$T_SCRATCH/st$i")" \
 			"$(awk '$1 == "item" { printf "%.2f", $3 / 1048576 }' "$T_SCRATCH/st$i")"
 	done
-	dry=$(median $drys_ms)
-	scan=$(median $scans)
-	core=$(median $cores)
+	dry=$(median "${drys_ms[@]}")
+	scan=$(median "${scans[@]}")
+	core=$(median "${cores[@]}")
 	rss=$(sort -n "$T_SCRATCH/rss" | tail -n 1)
 	rd=$(ratio "$dry" "$core")
 	rn=$(ratio "$scan" "$core")
-	printf '   open items per night:%s\n' "$opens"
-	printf '   persons %s, payment rows %s: first scan %s ms, nightly scan %s ms (median of %s:%s), core %s ms (median of %s:%s), peak RSS %s kB, dry run %s ms (median of %s:%s)\n' \
-		"$n" "$rows" "$first" "$scan" "$nights" "$scans" "$core" "$(echo $cores | wc -w)" "$cores" "$rss" "$dry" "$drys" "$drys_ms"
+	printf '   open items per night: %s\n' "${opens[*]}"
+	printf '   persons %s, payment rows %s: first scan %s ms, nightly scan %s ms (median of %s: %s), core %s ms (median of %s: %s), peak RSS %s kB, dry run %s ms (median of %s: %s)\n' \
+		"$n" "$rows" "$first" "$scan" "$nights" "${scans[*]}" "$core" "${#cores[@]}" "${cores[*]}" "$rss" "$dry" "$drys" "${drys_ms[*]}"
 	printf '   ratios: dry run / core %s (goal <= 2), nightly scan / core %s (goal <= 5)\n' "$rd" "$rn"
 	# storage: after the first run; the growth per night from the first night to
 	# the last (the first night also makes one-off room: item's updated rows),
