@@ -1,7 +1,6 @@
 /* check_source.c - "kvpscan check-source": the source schema against the source contract */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -988,49 +987,35 @@ cs_usage(FILE *out)
 int
 cmd_check_source(int argc, char **argv, kvp_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{"format", required_argument, NULL, 'f'},
-		{"examples", required_argument, NULL, 'e'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
+	const char *format = "text", *examples = NULL;
+	const cmd_option opts[] = {
+		{"format", .value = &format},
+		{"examples", .value = &examples},
+		{NULL}
 	};
-	bool json = false, in_tx = false;
+	bool json, in_tx = false;
 	int64_t nexamples = 5;
 	PGconn *conn = NULL;
 	cs_report r;
-	int c, rc = KVP_EXIT_FAILURE;
+	int rc;
 
 	cs_init(&r, &ctx->cfg);
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			if (strcmp(optarg, "json") == 0)
-				json = true;
-			else if (strcmp(optarg, "text") != 0) {
-				log_error("invalid value for --format: \"%s\"", optarg);
-				log_hint("use text or json");
-				rc = KVP_EXIT_USAGE;
-				goto done;
-			}
-			break;
-		case 'e':
-			if (parse_int64(optarg, 0, 100, &nexamples) < 0) {
-				log_error("invalid value for --examples: \"%s\"", optarg);
-				log_hint("use a whole number from 0 to 100");
-				rc = KVP_EXIT_USAGE;
-				goto done;
-			}
-			break;
-		case 'h': cs_usage(stdout); rc = KVP_EXIT_OK; goto done;
-		default: cs_usage(stderr); rc = KVP_EXIT_USAGE; goto done;
-		}
-	}
-	if (optind < argc) {
-		log_error("unexpected argument \"%s\"", argv[optind]);
-		cs_usage(stderr);
-		rc = KVP_EXIT_USAGE;
+	rc = cmd_options(argc, argv, opts, cs_usage, NULL);
+	if (rc != CMD_PROCEED)
+		goto done;
+	rc = KVP_EXIT_USAGE;
+	json = strcmp(format, "json") == 0;
+	if (!json && strcmp(format, "text") != 0) {
+		log_error("invalid value for --format: \"%s\"", format);
+		log_hint("use text or json");
 		goto done;
 	}
+	if (examples != NULL && parse_int64(examples, 0, 100, &nexamples) < 0) {
+		log_error("invalid value for --examples: \"%s\"", examples);
+		log_hint("use a whole number from 0 to 100");
+		goto done;
+	}
+	rc = KVP_EXIT_FAILURE;
 	conn = db_connect(&ctx->cfg);
 	if (conn == NULL)
 		goto done;

@@ -1,16 +1,20 @@
 /* cmd_config.c - kvpscan check-config: validate the configuration and show it */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cmd.h"
 #include "conf.h"
 #include "log.h"
 
+/* The help on stdout; on stderr (a usage error) only the way to it. */
 static void
 check_config_usage(FILE *out)
 {
+	if (out != stdout) {
+		fprintf(out, "HINT: run \"kvpscan check-config --help\" for its options\n");
+		return;
+	}
 	fprintf(out,
 		"Usage: kvpscan [-c FILE] check-config [--dump | --keys]\n\n"
 		"Check the configuration file: syntax, key names, types, ranges, the\n"
@@ -55,37 +59,20 @@ print_keys(void)
 int
 cmd_check_config(int argc, char **argv, kvp_ctx *ctx)
 {
-	static const struct option longopts[] = {
-		{"dump", no_argument, NULL, 'd'},
-		{"keys", no_argument, NULL, 'k'},
-		{"list-keys", no_argument, NULL, 'L'},  /* hidden: for tests/optscan.sh */
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
 	bool dump = false, list_keys = false, keys = false;
-	int c, i;
+	const cmd_option opts[] = {
+		{"dump", .flag = &dump, .short_name = 'd'},
+		{"keys", .flag = &keys, .short_name = 'k'},
+		{"list-keys", .flag = &list_keys},      /* hidden: for tests/optscan.sh */
+		{NULL}
+	};
+	int rc, first, i;
 
-	while ((c = getopt_long(argc, argv, "dkh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			dump = true;
-			break;
-		case 'L':
-			list_keys = true;
-			break;
-		case 'k':
-			keys = true;
-			break;
-		case 'h':
-			check_config_usage(stdout);
-			return KVP_EXIT_OK;
-		default:
-			fprintf(stderr, "HINT: run \"kvpscan check-config --help\" for its options\n");
-			return KVP_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		log_error("unexpected argument \"%s\"", argv[optind]);
+	rc = cmd_options(argc, argv, opts, check_config_usage, &first);
+	if (rc != CMD_PROCEED)
+		return rc;
+	if (first < argc) {
+		log_error("unexpected argument \"%s\"", argv[first]);
 		log_hint("check-config takes no arguments; give the file with -c FILE");
 		return KVP_EXIT_USAGE;
 	}

@@ -1,7 +1,6 @@
 /* cmd_deliver.c - "kvpscan deliver", "kvpscan outbox" and "kvpscan redeliver": the outbox by hand */
 #include "config.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,46 +33,31 @@ deliver_usage(FILE *out)
 int
 cmd_deliver(int argc, char **argv, kvp_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{"limit", required_argument, NULL, 'l'},
-		{"run", required_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
+	const char *limit_arg = NULL, *run_arg = NULL;
+	const cmd_option opts[] = {
+		{"limit", .value = &limit_arg},
+		{"run", .value = &run_arg},
+		{NULL}
 	};
 	int64_t limit = INT32_MAX, run_id = 0;
 	struct outbox_counts total;
 	PGconn *conn = NULL;
 	PGresult *res = NULL;
-	int opt, rc = KVP_EXIT_FAILURE;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'l':
-			if (parse_int64(optarg, 1, INT32_MAX, &limit) < 0) {
-				log_error("invalid value for --limit: \"%s\"", optarg);
-				log_hint("give a whole number greater than 0");
-				return KVP_EXIT_USAGE;
-			}
-			break;
-		case 'r':
-			if (parse_int64(optarg, 1, INT64_MAX, &run_id) < 0) {
-				log_error("invalid value for --run: \"%s\"", optarg);
-				return KVP_EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			deliver_usage(stdout);
-			return KVP_EXIT_OK;
-		default:
-			deliver_usage(stderr);
-			return KVP_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		log_error("unexpected argument \"%s\"", argv[optind]);
-		deliver_usage(stderr);
+	rc = cmd_options(argc, argv, opts, deliver_usage, NULL);
+	if (rc != CMD_PROCEED)
+		return rc;
+	if (limit_arg != NULL && parse_int64(limit_arg, 1, INT32_MAX, &limit) < 0) {
+		log_error("invalid value for --limit: \"%s\"", limit_arg);
+		log_hint("give a whole number greater than 0");
 		return KVP_EXIT_USAGE;
 	}
+	if (run_arg != NULL && parse_int64(run_arg, 1, INT64_MAX, &run_id) < 0) {
+		log_error("invalid value for --run: \"%s\"", run_arg);
+		return KVP_EXIT_USAGE;
+	}
+	rc = KVP_EXIT_FAILURE;
 	conn = cmd_connect(&ctx->cfg);
 	if (conn == NULL)
 		goto cleanup;
@@ -141,43 +125,32 @@ outbox_usage(FILE *out)
 int
 cmd_outbox(int argc, char **argv, kvp_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{"failed", no_argument, NULL, 'f'},
-		{"format", required_argument, NULL, 'F'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
+	bool failed = false, csv;
+	const char *format = "table";
+	const cmd_option opts[] = {
+		{"failed", .flag = &failed},
+		{"format", .value = &format},
+		{NULL}
 	};
 	static const char *const cols[] = {"delivery_id", "state", "kind", "channel", "run_id",
 		"office_id", "veileder_id", "items", "attempts", "next_attempt", "last_status", "last_error"};
 	static const int widths[] = {30, 7, 8, 7, 6, 9, 11, 5, 8, 19, 11, 0};
-	bool failed = false, csv = false;
 	const char *params[1];
 	PGconn *conn = NULL;
 	PGresult *res = NULL;
 	char *sql = NULL;
 	strbuf line;
-	int opt, rc = KVP_EXIT_FAILURE, i, j, n;
+	int rc, i, j, n;
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'f': failed = true; break;
-		case 'F':
-			if (strcmp(optarg, "csv") == 0)
-				csv = true;
-			else if (strcmp(optarg, "table") != 0) {
-				log_error("--format must be table or csv, not \"%s\"", optarg);
-				return KVP_EXIT_USAGE;
-			}
-			break;
-		case 'h': outbox_usage(stdout); return KVP_EXIT_OK;
-		default: outbox_usage(stderr); return KVP_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		log_error("unexpected argument \"%s\"", argv[optind]);
-		outbox_usage(stderr);
+	rc = cmd_options(argc, argv, opts, outbox_usage, NULL);
+	if (rc != CMD_PROCEED)
+		return rc;
+	csv = strcmp(format, "csv") == 0;
+	if (!csv && strcmp(format, "table") != 0) {
+		log_error("--format must be table or csv, not \"%s\"", format);
 		return KVP_EXIT_USAGE;
 	}
+	rc = KVP_EXIT_FAILURE;
 	sb_init(&line);
 	conn = cmd_connect(&ctx->cfg);
 	if (conn == NULL)
@@ -253,32 +226,27 @@ redeliver_usage(FILE *out)
 int
 cmd_redeliver(int argc, char **argv, kvp_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{"run", required_argument, NULL, 'r'},
-		{"dead", no_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
 	const char *run_arg = NULL, *id = NULL, *params[3];
 	bool dead = false;
+	const cmd_option opts[] = {
+		{"run", .value = &run_arg},
+		{"dead", .flag = &dead},
+		{NULL}
+	};
 	int64_t run_id = 0;
 	PGconn *conn = NULL;
 	PGresult *res = NULL;
 	char *sql = NULL, run_s[24] = "0";
-	int opt, rc = KVP_EXIT_FAILURE, modes;
+	int rc, first, modes;
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'r': run_arg = optarg; break;
-		case 'd': dead = true; break;
-		case 'h': redeliver_usage(stdout); return KVP_EXIT_OK;
-		default: redeliver_usage(stderr); return KVP_EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		id = argv[optind++];
+	rc = cmd_options(argc, argv, opts, redeliver_usage, &first);
+	if (rc != CMD_PROCEED)
+		return rc;
+	rc = KVP_EXIT_FAILURE;
+	if (first < argc)
+		id = argv[first++];
 	modes = (id != NULL) + (run_arg != NULL) + dead;
-	if (modes != 1 || optind < argc) {
+	if (modes != 1 || first < argc) {
 		log_error("give exactly one of a delivery id, --run RUN_ID or --dead");
 		redeliver_usage(stderr);
 		return KVP_EXIT_USAGE;

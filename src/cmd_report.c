@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,38 +74,24 @@ report_usage(FILE *out)
 int
 cmd_report(int argc, char **argv, kvp_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{"office", required_argument, NULL, 'o'},
-		{"as-of", required_argument, NULL, 'a'},
-		{"period", required_argument, NULL, 'p'},
-		{"format", required_argument, NULL, 'f'},
-		{"deliver", no_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
 	const char *as_of = NULL, *office = NULL, *period = "year", *format = "table";
 	bool deliver = false;
+	const cmd_option opts[] = {
+		{"office", .value = &office},
+		{"as-of", .value = &as_of},
+		{"period", .value = &period},
+		{"format", .value = &format},
+		{"deliver", .flag = &deliver},
+		{NULL}
+	};
 	PGconn *conn = NULL;
 	report rep;
 	bool built = false;
 	int c, r, wr = -1, rc = KVP_EXIT_FAILURE;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o': office = optarg; break;
-		case 'a': as_of = optarg; break;
-		case 'p': period = optarg; break;
-		case 'f': format = optarg; break;
-		case 'd': deliver = true; break;
-		case 'h': report_usage(stdout); return KVP_EXIT_OK;
-		default: report_usage(stderr); return KVP_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		log_error("unexpected argument \"%s\"", argv[optind]);
-		report_usage(stderr);
-		return KVP_EXIT_USAGE;
-	}
+	c = cmd_options(argc, argv, opts, report_usage, NULL);
+	if (c != CMD_PROCEED)
+		return c;
 	if (strcmp(format, "table") != 0 && strcmp(format, "csv") != 0
 	    && strcmp(format, "json") != 0 && strcmp(format, "html") != 0) {
 		log_error("invalid value for --format: \"%s\"", format);

@@ -1,7 +1,6 @@
 /* cmd_testdelivery.c - "kvpscan test-delivery": send test messages through a channel */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,21 +34,20 @@ testdelivery_usage(FILE *out)
 int
 cmd_test_delivery(int argc, char **argv, kvp_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{"channel", required_argument, NULL, 'C'},
-		{"to", required_argument, NULL, 't'},
-		{"count", required_argument, NULL, 'n'},
-		{"id", required_argument, NULL, 'i'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
+	const char *channel = NULL, *to = NULL, *count_arg = NULL, *id_arg = NULL;
+	const cmd_option opts[] = {
+		{"channel", .value = &channel},
+		{"to", .value = &to},
+		{"count", .value = &count_arg},
+		{"id", .value = &id_arg},
+		{NULL}
 	};
-	const char *channel = NULL, *to = NULL;
 	char default_id[64];
 	const char *prefix = default_id;
 	int64_t count = 1;
 	kvp_message *msgs = NULL;
 	char **ids = NULL;
-	int c, rc = KVP_EXIT_FAILURE, setup;
+	int rc, setup;
 	size_t i, n, okcount = 0;
 	const char *json = "{\"type\":\"kvpscan.test\",\"version\":1,\"message\":\"test delivery from kvpscan, no personal data\"}";
 	const char *text = "Dette er en testmelding fra kvpscan. Den inneholder ingen personopplysninger.\n"
@@ -58,27 +56,21 @@ cmd_test_delivery(int argc, char **argv, kvp_ctx *ctx)
 			   "(æøå ÆØÅ). Den inneholder ingen personopplysninger.</p></body></html>";
 
 	snprintf(default_id, sizeof(default_id), "test-%ld-%ld", (long) time(NULL), (long) getpid());
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'C': channel = optarg; break;
-		case 't': to = optarg; break;
-		case 'n':
-			if (parse_int64(optarg, 1, 100000, &count) < 0) {
-				log_error("invalid value for --count: \"%s\"", optarg);
-				log_hint("give a whole number from 1 to 100000");
-				return KVP_EXIT_USAGE;
-			}
-			break;
-		case 'i':
-			if (optarg[0] == '\0' || strlen(optarg) > 180) {
-				log_error("invalid value for --id: it must have 1 to 180 characters");
-				return KVP_EXIT_USAGE;
-			}
-			prefix = optarg;    /* the whole id: never cut short */
-			break;
-		case 'h': testdelivery_usage(stdout); return KVP_EXIT_OK;
-		default: testdelivery_usage(stderr); return KVP_EXIT_USAGE;
+	rc = cmd_options(argc, argv, opts, testdelivery_usage, NULL);
+	if (rc != CMD_PROCEED)
+		return rc;
+	rc = KVP_EXIT_FAILURE;
+	if (count_arg != NULL && parse_int64(count_arg, 1, 100000, &count) < 0) {
+		log_error("invalid value for --count: \"%s\"", count_arg);
+		log_hint("give a whole number from 1 to 100000");
+		return KVP_EXIT_USAGE;
+	}
+	if (id_arg != NULL) {
+		if (id_arg[0] == '\0' || strlen(id_arg) > 180) {
+			log_error("invalid value for --id: it must have 1 to 180 characters");
+			return KVP_EXIT_USAGE;
 		}
+		prefix = id_arg;    /* the whole id: never cut short */
 	}
 	if (channel == NULL || (strcmp(channel, "webhook") && strcmp(channel, "email") && strcmp(channel, "spool"))) {
 		log_error("--channel must be webhook, email or spool");

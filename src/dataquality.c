@@ -1,7 +1,6 @@
 /* dataquality.c - "kvpscan data-quality": list source rows that break the contract */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,43 +28,32 @@ dq_usage(FILE *out)
 int
 cmd_data_quality(int argc, char **argv, kvp_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{"as-of", required_argument, NULL, 'a'},
-		{"format", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
+	const char *as_of_arg = NULL, *format = "csv";
+	const cmd_option opts[] = {
+		{"as-of", .value = &as_of_arg},
+		{"format", .value = &format},
+		{NULL}
 	};
-	const char *as_of_arg = NULL;
 	char as_of[11];
-	bool table = false;
+	bool table;
 	PGconn *conn = NULL;
 	PGresult *res = NULL;
 	scan_params sp;
 	char *sql = NULL;
 	const char *params[1];
 	long long total = 0;
-	int c, i, rc = KVP_EXIT_FAILURE;
+	int i, rc;
 
 	memset(&sp, 0, sizeof(sp));
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'a': as_of_arg = optarg; break;
-		case 'f':
-			if (strcmp(optarg, "table") == 0)
-				table = true;
-			else if (strcmp(optarg, "csv") != 0) {
-				log_error("invalid value for --format: \"%s\"", optarg);
-				log_hint("use csv or table");
-				return KVP_EXIT_USAGE;
-			}
-			break;
-		case 'h': dq_usage(stdout); return KVP_EXIT_OK;
-		default: dq_usage(stderr); return KVP_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		log_error("unexpected argument \"%s\"", argv[optind]);
+	rc = cmd_options(argc, argv, opts, dq_usage, NULL);
+	if (rc != CMD_PROCEED)
+		return rc;
+	rc = KVP_EXIT_FAILURE;
+	table = strcmp(format, "table") == 0;
+	if (!table && strcmp(format, "csv") != 0) {
+		log_error("invalid value for --format: \"%s\"", format);
+		log_hint("use csv or table");
 		return KVP_EXIT_USAGE;
 	}
 	if (!as_of_arg_valid(as_of_arg))

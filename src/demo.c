@@ -1,7 +1,6 @@
 /* demo.c - kvpscan demo-data: fill the source schema with deterministic generated data */
 #include "config.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,69 +234,49 @@ cleanup:
 	return rc;
 }
 
-/* Parse the options into o; returns -1 after printing a usage error, 1 for --help, 0 otherwise. */
+/* Check a whole-number option's argument (NULL: not given) into *out; prints why not. */
+static bool
+int_option(const char *arg, int64_t min, int64_t max, int64_t *out, const char *rule)
+{
+	if (arg == NULL || parse_int64(arg, min, max, out) == 0)
+		return true;
+	fprintf(stderr, "kvpscan demo-data: %s, not \"%s\"\n", rule, arg);
+	return false;
+}
+
+/* Parse the options into o; CMD_PROCEED, or a KVP_EXIT_* code to return (help, usage error). */
 static int
 parse_options(int argc, char **argv, struct demo_opts *o)
 {
-	static const struct option opts[] = {
-		{"persons", required_argument, NULL, 'p'},
-		{"months", required_argument, NULL, 'm'},
-		{"seed", required_argument, NULL, 's'},
-		{"as-of", required_argument, NULL, 'a'},
-		{"offices", required_argument, NULL, 'o'},
-		{"replace", no_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
+	const char *persons = NULL, *months = NULL, *seed = NULL, *as_of = NULL, *offices = NULL;
+	const cmd_option opts[] = {
+		{"persons", .value = &persons},
+		{"months", .value = &months},
+		{"seed", .value = &seed},
+		{"as-of", .value = &as_of},
+		{"offices", .value = &offices},
+		{"replace", .flag = &o->replace},
+		{NULL}
 	};
-	int c;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		const char *bad = NULL;
-
-		switch (c) {
-		case 'p':
-			if (parse_int64(optarg, 1, 5000000, &o->persons) < 0)
-				bad = "--persons must be a whole number from 1 to 5000000";
-			break;
-		case 'm':
-			if (parse_int64(optarg, 1, 120, &o->months) < 0)
-				bad = "--months must be a whole number from 1 to 120";
-			break;
-		case 's':
-			if (parse_int64(optarg, -1000000000000LL, 1000000000000LL, &o->seed) < 0)
-				bad = "--seed must be a whole number (at most 12 digits)";
-			break;
-		case 'a':
-			if (!valid_iso_date(optarg))
-				bad = "--as-of must be a date as YYYY-MM-DD";
-			else
-				snprintf(o->as_of, sizeof(o->as_of), "%s", optarg);
-			break;
-		case 'o':
-			if (parse_int64(optarg, 1, 999, &o->offices) < 0)
-				bad = "--offices must be a whole number from 1 to 999";
-			break;
-		case 'r':
-			o->replace = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 1;
-		default:
-			usage(stderr);
-			return -1;
+	rc = cmd_options(argc, argv, opts, usage, NULL);
+	if (rc != CMD_PROCEED)
+		return rc;
+	if (!int_option(persons, 1, 5000000, &o->persons, "--persons must be a whole number from 1 to 5000000")
+	    || !int_option(months, 1, 120, &o->months, "--months must be a whole number from 1 to 120")
+	    || !int_option(seed, -1000000000000LL, 1000000000000LL, &o->seed,
+			   "--seed must be a whole number (at most 12 digits)")
+	    || !int_option(offices, 1, 999, &o->offices, "--offices must be a whole number from 1 to 999"))
+		return KVP_EXIT_USAGE;
+	if (as_of != NULL) {
+		if (!valid_iso_date(as_of)) {
+			fprintf(stderr, "kvpscan demo-data: --as-of must be a date as YYYY-MM-DD, not \"%s\"\n", as_of);
+			return KVP_EXIT_USAGE;
 		}
-		if (bad) {
-			fprintf(stderr, "kvpscan demo-data: %s, not \"%s\"\n", bad, optarg);
-			return -1;
-		}
+		snprintf(o->as_of, sizeof(o->as_of), "%s", as_of);
 	}
-	if (optind < argc) {
-		fprintf(stderr, "kvpscan demo-data: unexpected argument \"%s\"\n", argv[optind]);
-		usage(stderr);
-		return -1;
-	}
-	return 0;
+	return CMD_PROCEED;
 }
 
 int
@@ -311,12 +290,13 @@ cmd_demo_data(int argc, char **argv, kvp_ctx *ctx)
 	char *schema_sql = NULL;
 	double t0 = now_seconds();
 	bool in_tx = false;
-	int rc = KVP_EXIT_FAILURE, pr;
+	int rc;
 	size_t t;
 
-	pr = parse_options(argc, argv, &o);
-	if (pr != 0)
-		return pr > 0 ? KVP_EXIT_OK : KVP_EXIT_USAGE;
+	rc = parse_options(argc, argv, &o);
+	if (rc != CMD_PROCEED)
+		return rc;
+	rc = KVP_EXIT_FAILURE;
 	if (strcmp(cfg->db_source_schema, cfg->db_state_schema) == 0) {
 		log_error("the source schema and the state schema are both \"%s\"", cfg->db_source_schema);
 		log_hint("set database.source_schema and database.state_schema to different schemas");

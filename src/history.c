@@ -1,7 +1,6 @@
 /* history.c - "kvpscan history CASE_REF": one case's documented trail from stored runs (docs/audit.md) */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -536,40 +535,36 @@ write_json(strbuf *sb, const struct trail *t)
 int
 cmd_history(int argc, char **argv, kvp_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{"format", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
 	const char *format = "text";
+	const cmd_option opts[] = {
+		{"format", .value = &format},
+		{NULL}
+	};
 	PGconn *conn = NULL;
 	PGresult *ids = NULL;
 	struct trail t;
 	strbuf out;
 	char days[16];
 	const char *p[2];
-	int c, i, rc = KVP_EXIT_FAILURE;
+	int first, i, rc;
 
 	memset(&t, 0, sizeof(t));
 	sb_init(&out);
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': format = optarg; break;
-		case 'h': history_usage(stdout); return KVP_EXIT_OK;
-		default: history_usage(stderr); return KVP_EXIT_USAGE;
-		}
-	}
+	rc = cmd_options(argc, argv, opts, history_usage, &first);
+	if (rc != CMD_PROCEED)
+		return rc;
+	rc = KVP_EXIT_FAILURE;
 	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
 		log_error("invalid value for --format: \"%s\"", format);
 		log_hint("use text or json");
 		return KVP_EXIT_USAGE;
 	}
-	if (optind + 1 != argc || argv[optind][0] == '\0') {
-		log_error(optind >= argc ? "a case reference is required" : "give exactly one case reference");
+	if (first + 1 != argc || argv[first][0] == '\0') {
+		log_error(first >= argc ? "a case reference is required" : "give exactly one case reference");
 		history_usage(stderr);
 		return KVP_EXIT_USAGE;
 	}
-	t.case_ref = argv[optind];
+	t.case_ref = argv[first];
 	t.escalate_days = ctx->cfg.rep_escalate_after_days;
 
 	conn = cmd_connect(&ctx->cfg);

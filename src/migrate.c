@@ -1,7 +1,6 @@
 /* migrate.c - create and upgrade kvpscan's own schema from embedded migrations */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,40 +324,22 @@ abort:
 int
 cmd_migrate(int argc, char **argv, kvp_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{"to", required_argument, NULL, 't'},
-		{"status", no_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
 	struct migration *list = NULL;
 	PGconn *conn = NULL;
 	bool status = false;
 	const char *to_arg = NULL;
+	const cmd_option opts[] = {
+		{"to", .value = &to_arg},
+		{"status", .flag = &status},
+		{NULL}
+	};
 	int64_t to = 0;
-	int n, c, rc = KVP_EXIT_FAILURE;
+	int n, rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			to_arg = optarg;
-			break;
-		case 's':
-			status = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return KVP_EXIT_OK;
-		default:
-			usage(stderr);
-			return KVP_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "kvpscan migrate: unexpected argument \"%s\"\n", argv[optind]);
-		usage(stderr);
-		return KVP_EXIT_USAGE;
-	}
+	rc = cmd_options(argc, argv, opts, usage, NULL);
+	if (rc != CMD_PROCEED)
+		return rc;
+	rc = KVP_EXIT_FAILURE;
 	n = load_migrations(&list);
 	if (n < 0)
 		goto cleanup;

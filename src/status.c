@@ -1,7 +1,6 @@
 /* status.c - "kvpscan status": the last runs, the outbox, the next scan, the schema version */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,38 +333,27 @@ status_verdict(const struct status *st)
 	return rc;
 }
 
-/* Options: --format; 0, or a KVP_EXIT_* code to return at once (help, usage error). */
+/* Options: --format; CMD_PROCEED, or a KVP_EXIT_* code to return at once (help, usage error). */
 static int
 status_options(int argc, char **argv, bool *json)
 {
-	static const struct option opts[] = {
-		{"format", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
+	const char *format = "table";
+	const cmd_option opts[] = {
+		{"format", .value = &format},
+		{NULL}
 	};
-	int c;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			if (strcmp(optarg, "json") == 0) {
-				*json = true;
-			} else if (strcmp(optarg, "table") != 0) {
-				log_error("invalid value for --format: \"%s\"", optarg);
-				log_hint("use table or json");
-				return KVP_EXIT_USAGE;
-			}
-			break;
-		case 'h': status_usage(stdout); return -1;
-		default: status_usage(stderr); return KVP_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		log_error("unexpected argument \"%s\"", argv[optind]);
-		status_usage(stderr);
+	rc = cmd_options(argc, argv, opts, status_usage, NULL);
+	if (rc != CMD_PROCEED)
+		return rc;
+	*json = strcmp(format, "json") == 0;
+	if (!*json && strcmp(format, "table") != 0) {
+		log_error("invalid value for --format: \"%s\"", format);
+		log_hint("use table or json");
 		return KVP_EXIT_USAGE;
 	}
-	return 0;
+	return CMD_PROCEED;
 }
 
 int
@@ -379,8 +367,8 @@ cmd_status(int argc, char **argv, kvp_ctx *ctx)
 
 	memset(&st, 0, sizeof(st));
 	rc = status_options(argc, argv, &json);
-	if (rc != 0)
-		return rc < 0 ? KVP_EXIT_OK : rc;
+	if (rc != CMD_PROCEED)
+		return rc;
 	rc = KVP_EXIT_FAILURE;
 	st.latest = migrate_latest_version();
 	status_next_scan(&ctx->cfg, &st);

@@ -113,37 +113,43 @@ office_known(PGconn *conn, const kvp_config *cfg, const char *office)
 static int
 target_set(int argc, char **argv, kvp_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{"month", required_argument, NULL, 'm'},
-		{"tertial", required_argument, NULL, 't'},
-		{"note", required_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
+	const char *month = NULL, *tertial = NULL, *note = NULL;
+	const cmd_option opts[] = {
+		{"month", .value = &month},
+		{"tertial", .value = &tertial},
+		{"note", .value = &note},
+		{NULL}
 	};
-	const char *kind = "year", *period = NULL, *note = NULL, *why = NULL;
+	const char *kind = "year", *period = NULL, *why = NULL;
 	char start[11], end[11], num[24];
 	const char *p[5];
 	int64_t n;
 	PGconn *conn = NULL;
 	char *sql = NULL;
-	int c, known, rc = KVP_EXIT_FAILURE;
+	int first, known, rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm': kind = "month"; period = optarg; break;
-		case 't': kind = "tertial"; period = optarg; break;
-		case 'n': note = optarg; break;
-		case 'h': target_usage(stdout); return KVP_EXIT_OK;
-		default: target_usage(stderr); return KVP_EXIT_USAGE;
-		}
+	rc = cmd_options(argc, argv, opts, target_usage, &first);
+	if (rc != CMD_PROCEED)
+		return rc;
+	rc = KVP_EXIT_FAILURE;
+	if (month != NULL && tertial != NULL) {
+		log_error("--month and --tertial cannot be combined");
+		return KVP_EXIT_USAGE;
 	}
-	if (argc - optind != (period ? 2 : 3)) {
+	if (month != NULL) {
+		kind = "month";
+		period = month;
+	} else if (tertial != NULL) {
+		kind = "tertial";
+		period = tertial;
+	}
+	if (argc - first != (period ? 2 : 3)) {
 		log_error("target set needs OFFICE, %sand N", period ? "" : "YEAR ");
 		target_usage(stderr);
 		return KVP_EXIT_USAGE;
 	}
 	if (period == NULL)
-		period = argv[optind + 1];
+		period = argv[first + 1];
 	if (parse_period(kind, period, start, end, &why) < 0) {
 		log_error("invalid %s \"%s\"", kind, period);
 		log_detail("%s", why);
@@ -154,7 +160,7 @@ target_set(int argc, char **argv, kvp_ctx *ctx)
 		log_detail("the target is a whole number of participants, 0 or more");
 		return KVP_EXIT_USAGE;
 	}
-	if (argv[optind][0] == '\0') {
+	if (argv[first][0] == '\0') {
 		log_error("the office id is empty");
 		return KVP_EXIT_USAGE;
 	}
@@ -162,20 +168,20 @@ target_set(int argc, char **argv, kvp_ctx *ctx)
 	conn = cmd_connect(&ctx->cfg);
 	if (conn == NULL)
 		goto done;
-	known = office_known(conn, &ctx->cfg, argv[optind]);
+	known = office_known(conn, &ctx->cfg, argv[first]);
 	if (known < 0)
 		goto done;
 	if (!known) {
-		log_error("office \"%s\" is not in the source's office table", argv[optind]);
+		log_error("office \"%s\" is not in the source's office table", argv[first]);
 		rc = KVP_EXIT_USAGE;
 		goto done;
 	}
-	p[0] = argv[optind]; p[1] = start; p[2] = end; p[3] = num; p[4] = note;
+	p[0] = argv[first]; p[1] = start; p[2] = end; p[3] = num; p[4] = note;
 	sql = db_expand(conn, &ctx->cfg, upsert_sql);
 	if (db_command(conn, "storing the target", sql, 5, p) < 0)
 		goto done;
-	printf("target for office %s, %s to %s: %s\n", argv[optind], start, end, num);
-	log_info("target for office %s from %s to %s set to %s", argv[optind], start, end, num);
+	printf("target for office %s, %s to %s: %s\n", argv[first], start, end, num);
+	log_info("target for office %s from %s to %s set to %s", argv[first], start, end, num);
 	rc = KVP_EXIT_OK;
 done:
 	free(sql);
@@ -186,34 +192,25 @@ done:
 static int
 target_list(int argc, char **argv, kvp_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{"format", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
+	const char *format = "table";
+	const cmd_option opts[] = {
+		{"format", .value = &format},
+		{NULL}
 	};
-	bool csv = false;
+	bool csv;
 	PGconn *conn = NULL;
 	PGresult *res = NULL;
 	char *sql = NULL;
-	int c, i, rc = KVP_EXIT_FAILURE;
+	int i, rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			if (strcmp(optarg, "csv") == 0)
-				csv = true;
-			else if (strcmp(optarg, "table") != 0) {
-				log_error("invalid value for --format: \"%s\"", optarg);
-				log_hint("use table or csv");
-				return KVP_EXIT_USAGE;
-			}
-			break;
-		case 'h': target_usage(stdout); return KVP_EXIT_OK;
-		default: target_usage(stderr); return KVP_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		log_error("unexpected argument \"%s\"", argv[optind]);
+	rc = cmd_options(argc, argv, opts, target_usage, NULL);
+	if (rc != CMD_PROCEED)
+		return rc;
+	rc = KVP_EXIT_FAILURE;
+	csv = strcmp(format, "csv") == 0;
+	if (!csv && strcmp(format, "table") != 0) {
+		log_error("invalid value for --format: \"%s\"", format);
+		log_hint("use table or csv");
 		return KVP_EXIT_USAGE;
 	}
 	conn = cmd_connect(&ctx->cfg);
@@ -313,20 +310,23 @@ target_import(int argc, char **argv, kvp_ctx *ctx)
 	struct import_row *rows = NULL;
 	int nrows = 0, cap = 0, lineno = 0, bad = 0, i, j, known;
 	PGconn *conn = NULL;
-	int rc = KVP_EXIT_FAILURE;
+	const cmd_option opts[] = {{NULL}};
+	const char *path;
+	int first, rc;
 
-	if (cmd_wants_help(argc, argv)) {
-		target_usage(stdout);
-		return KVP_EXIT_OK;
-	}
-	if (argc != 2) {
+	rc = cmd_options(argc, argv, opts, target_usage, &first);
+	if (rc != CMD_PROCEED)
+		return rc;
+	rc = KVP_EXIT_FAILURE;
+	if (argc - first != 1) {
 		log_error("target import needs one CSV file");
 		target_usage(stderr);
 		return KVP_EXIT_USAGE;
 	}
-	text = read_file(argv[1], IMPORT_MAX_BYTES, NULL);
+	path = argv[first];
+	text = read_file(path, IMPORT_MAX_BYTES, NULL);
 	if (text == NULL) {
-		log_error("could not read \"%s\": %m", argv[1]);
+		log_error("could not read \"%s\": %m", path);
 		rc = KVP_EXIT_USAGE;
 		goto done;
 	}
@@ -350,7 +350,7 @@ target_import(int argc, char **argv, kvp_ctx *ctx)
 			if (strncmp(h, "\xEF\xBB\xBF", 3) == 0)
 				h += 3;
 			if (strcmp(h, "office_id,year,target") != 0) {
-				log_error("%s line 1: the header must be office_id,year,target", argv[1]);
+				log_error("%s line 1: the header must be office_id,year,target", path);
 				bad++;
 				break;
 			}
@@ -359,7 +359,7 @@ target_import(int argc, char **argv, kvp_ctx *ctx)
 		if (trim_field(line)[0] == '\0')
 			continue;
 		if (split_line(line, f, 3) != 3) {
-			log_error("%s line %d: expected 3 fields (office_id,year,target)", argv[1], lineno);
+			log_error("%s line %d: expected 3 fields (office_id,year,target)", path, lineno);
 			bad++;
 			continue;
 		}
@@ -368,17 +368,17 @@ target_import(int argc, char **argv, kvp_ctx *ctx)
 		num = trim_field(f[2]);
 		memset(&r, 0, sizeof(r));
 		if (office[0] == '\0') {
-			log_error("%s line %d: the office_id is empty", argv[1], lineno);
+			log_error("%s line %d: the office_id is empty", path, lineno);
 			bad++;
 			continue;
 		}
 		if (parse_period("year", year, r.start, r.end, &why) < 0) {
-			log_error("%s line %d: invalid year \"%s\": %s", argv[1], lineno, year, why);
+			log_error("%s line %d: invalid year \"%s\": %s", path, lineno, year, why);
 			bad++;
 			continue;
 		}
 		if (parse_int64(num, 0, 1000000, &n) < 0) {
-			log_error("%s line %d: invalid target \"%s\": a whole number, 0 or more", argv[1], lineno, num);
+			log_error("%s line %d: invalid target \"%s\": a whole number, 0 or more", path, lineno, num);
 			bad++;
 			continue;
 		}
@@ -386,7 +386,7 @@ target_import(int argc, char **argv, kvp_ctx *ctx)
 		if (known < 0)
 			goto done;
 		if (!known) {
-			log_error("%s line %d: office \"%s\" is not in the source's office table", argv[1], lineno, office);
+			log_error("%s line %d: office \"%s\" is not in the source's office table", path, lineno, office);
 			bad++;
 			continue;
 		}
@@ -394,7 +394,7 @@ target_import(int argc, char **argv, kvp_ctx *ctx)
 			if (strcmp(rows[j].office, office) == 0 && strcmp(rows[j].start, r.start) == 0)
 				break;
 		if (j < nrows) {
-			log_error("%s line %d: office %s, year %s is given twice", argv[1], lineno, office, year);
+			log_error("%s line %d: office %s, year %s is given twice", path, lineno, office, year);
 			bad++;
 			continue;
 		}
@@ -407,11 +407,11 @@ target_import(int argc, char **argv, kvp_ctx *ctx)
 		rows[nrows++] = r;
 	}
 	if (lineno == 0) {
-		log_error("%s is empty", argv[1]);
+		log_error("%s is empty", path);
 		bad++;
 	}
 	if (bad > 0) {
-		log_error("%s has %d bad %s; nothing was imported", argv[1], bad, bad == 1 ? "row" : "rows");
+		log_error("%s has %d bad %s; nothing was imported", path, bad, bad == 1 ? "row" : "rows");
 		log_hint("fix the rows named above and import the whole file again");
 		rc = KVP_EXIT_USAGE;
 		goto done;
@@ -429,7 +429,7 @@ target_import(int argc, char **argv, kvp_ctx *ctx)
 	}
 	if (db_commit(conn) < 0)
 		goto done;
-	printf("imported %d %s from %s\n", nrows, nrows == 1 ? "target" : "targets", argv[1]);
+	printf("imported %d %s from %s\n", nrows, nrows == 1 ? "target" : "targets", path);
 	log_info("imported %d targets", nrows);
 	rc = KVP_EXIT_OK;
 done:
