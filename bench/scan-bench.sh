@@ -5,6 +5,9 @@
 #   KVP_BENCH_DRY=N      dry runs per load (default 3)
 #   KVP_BENCH_SHAPE="S..." data shapes, any of demo, longopen, history
 #                        (default "demo longopen"; "all" is all three)
+#   KVP_BENCH_PROFILE=1  per load, one more night (not counted) under the
+#                        server's log_min_duration_statement = 0, and its
+#                        longest statements (where a night's time goes)
 #
 # Data shapes (every one: a throwaway cluster, demo data as of 2024-06-15,
 # seed 1, then VACUUM ANALYZE):
@@ -45,6 +48,7 @@ KVPSCAN=$(cd "$builddir" && pwd)/src/kvpscan
 sizes=${*:-25000 200000}
 nights=${KVP_BENCH_NIGHTS:-5}
 drys=${KVP_BENCH_DRY:-3}
+profile=${KVP_BENCH_PROFILE:-0}
 shapes=${KVP_BENCH_SHAPE:-demo longopen}
 [ "$shapes" = all ] && shapes="demo longopen history"
 for s in $shapes; do
@@ -125,6 +129,23 @@ load() {	# load SHAPE PERSONS MONTHS: a fresh source and state schema
 	psql_q "VACUUM ANALYZE" >/dev/null
 }
 
+profile() {	# profile DATE: a scan as of DATE with every statement logged; its longest statements
+	local log=$PG_DIR/server.log from
+	psql_q "ALTER SYSTEM SET log_min_duration_statement = 0" >/dev/null && psql_q "SELECT pg_reload_conf()" >/dev/null
+	from=$(($(stat -c %s "$log") + 1))
+	timed "$T_SCRATCH/out" scan --as-of "$1"
+	psql_q "ALTER SYSTEM RESET log_min_duration_statement" >/dev/null && psql_q "SELECT pg_reload_conf()" >/dev/null
+	printf '   profiled night as of %s (not counted): %s ms; its statements by the server log (%s), longest first:\n' \
+		"$1" "$MS" "log_min_duration_statement = 0"
+	# one line per statement phase: "duration: N ms  statement|parse|bind|execute <name>: first line",
+	# summed over the phases that begin alike (a FETCH, a batch INSERT run many times)
+	tail -c +"$from" "$log" | sed -n 's/.*duration: \([0-9.]*\) ms  \(.*\)$/\1 \2/p' |
+		awk '{ ms = $1; $1 = ""; k = substr($0, 2, 140); t[k] += ms; c[k]++; all += ms }
+		     END { for (k in t) printf "%.1f %d %s\n", t[k], c[k], k; printf "%.1f 0 (all the logged statements)\n", all }' |
+		sort -rn | head -n 16 | awk '{ ms = $1; n = $2; $1 = $2 = ""
+			printf "   %9.1f ms %s %s\n", ms, n ? "(" n "x)" : "", substr($0, 3) }'
+}
+
 bench() {	# bench SHAPE PERSONS MONTHS: one load, its dry runs, first scan and nights
 	local shape=$1 n=$2 months=$3 rows wrows i d t c o first dry scan core rss csv rd rn year b gn
 	local flagged inew iopen ires cands cores=() drys_ms=() scans=() opens=()
@@ -202,6 +223,7 @@ bench() {	# bench SHAPE PERSONS MONTHS: one load, its dry runs, first scan and n
 	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
 		"$shape" "$n" "$months" "$rows" "$cands" "$flagged" "$o" "$first" "$scan" "$dry" "$core" "$rd" "$rn" \
 		"$year" >>"$T_SCRATCH/summary"
+	if [ "$profile" = 1 ]; then profile "$(date -d "$ASOF + $((nights + 1)) days" +%F)"; fi
 }
 
 : >"$T_SCRATCH/summary"
