@@ -8,7 +8,6 @@
 #include "cmd.h"
 #include "db.h"
 #include "log.h"
-#include "migrate.h"
 #include "util.h"
 
 /* Timestamps as ISO 8601 in the session's time zone (Europe/Oslo). */
@@ -318,153 +317,200 @@ date_opt_valid(const char *name, const char *value)
 	return true;
 }
 
-int
-cmd_audit(int argc, char **argv, kvp_ctx *ctx)
+/* What the command line asks for. */
+struct audit_args {
+	const char *from, *to;     /* the as-of period, valid dates, from <= to */
+	const char *office;        /* one office, or NULL for all */
+	bool json;                 /* JSON, else CSV */
+};
+
+/* Parse and check the options into a; CMD_PROCEED, or a KVP_EXIT_* code to return. */
+static int
+audit_options(int argc, char **argv, struct audit_args *a)
 {
-	const char *from = NULL, *to = NULL, *office = NULL, *format = "csv";
+	const char *format = "csv";
 	const cmd_option opts[] = {
-		{"from", .value = &from},
-		{"to", .value = &to},
-		{"office", .value = &office},
+		{"from", .value = &a->from},
+		{"to", .value = &a->to},
+		{"office", .value = &a->office},
 		{"format", .value = &format},
 		{NULL}
 	};
-	PGconn *conn = NULL;
-	PGresult *runs = NULL, *offices = NULL, *dels = NULL, *groups = NULL, *items = NULL, *qs = NULL;
-	strbuf out;
-	bool json;
-	int c, r, rc = KVP_EXIT_FAILURE;
-	long n_del = 0, n_res = 0;
+	int rc;
 
-	sb_init(&out);
-	c = cmd_options(argc, argv, opts, audit_usage, NULL);
-	if (c != CMD_PROCEED)
-		return c;
+	rc = cmd_options(argc, argv, opts, audit_usage, NULL);
+	if (rc != CMD_PROCEED)
+		return rc;
 	if (strcmp(format, "csv") != 0 && strcmp(format, "json") != 0) {
 		log_error("invalid value for --format: \"%s\"", format);
 		log_hint("use csv or json");
 		return KVP_EXIT_USAGE;
 	}
-	if (office != NULL && office[0] == '\0') {
+	if (a->office != NULL && a->office[0] == '\0') {
 		log_error("--office needs an office id");
 		return KVP_EXIT_USAGE;
 	}
-	if (!date_opt_valid("from", from) || !date_opt_valid("to", to))
+	if (!date_opt_valid("from", a->from) || !date_opt_valid("to", a->to))
 		return KVP_EXIT_USAGE;
-	if (strcmp(from, to) > 0) {	/* valid YYYY-MM-DD dates order as strings */
-		log_error("--from %s is after --to %s", from, to);
+	if (strcmp(a->from, a->to) > 0) {	/* valid YYYY-MM-DD dates order as strings */
+		log_error("--from %s is after --to %s", a->from, a->to);
 		log_hint("give the earlier date as --from");
 		return KVP_EXIT_USAGE;
 	}
-	json = strcmp(format, "json") == 0;
+	a->json = strcmp(format, "json") == 0;
+	return CMD_PROCEED;
+}
 
-	conn = db_connect(&ctx->cfg);
-	if (conn == NULL)
+/* The export's start: the JSON object up to its runs array, or the CSV header line. */
+static void
+audit_header(strbuf *out, const struct audit_args *a)
+{
+	size_t i;
+
+	if (a->json) {
+		sb_puts(out, "{\"type\": \"kvpscan.audit\", \"version\": 1, \"from\": ");
+		json_escape(out, a->from);
+		sb_puts(out, ", \"to\": ");
+		json_escape(out, a->to);
+		sb_puts(out, ", \"office\": ");
+		if (a->office != NULL)
+			json_escape(out, a->office);
+		else
+			sb_puts(out, "null");
+		sb_puts(out, ",\n \"runs\": [");
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(csv_columns); i++) {
+		if (i > 0)
+			sb_putc(out, ',');
+		sb_puts(out, csv_columns[i]);
+	}
+	sb_puts(out, "\r\n");
+}
+
+/*
+ * Run r of runs with its offices, deliveries and resolved items, appended to
+ * out; adds to the deliveries and resolved items counted.  0, or -1 logged.
+ */
+static int
+audit_run(PGconn *conn, const kvp_config *cfg, const struct audit_args *a, const PGresult *runs, int r,
+	  strbuf *out, long *n_del, long *n_res)
+{
+	const char *run_id = PQgetvalue(runs, r, 0);
+	const char *p[2] = {run_id, a->office};
+	PGresult *offices, *dels, *groups, *items;
+	int i, rc = -1;
+
+	offices = audit_query(conn, cfg, "reading the per-office counts", offices_sql, 2, p);
+	dels = audit_query(conn, cfg, "reading the deliveries", deliveries_sql, 2, p);
+	groups = audit_query(conn, cfg, "counting the resolved items", resolved_sql, 2, p);
+	items = audit_query(conn, cfg, "reading the resolved items", resolved_items_sql, 2, p);
+	if (offices == NULL || dels == NULL || groups == NULL || items == NULL)
 		goto done;
-	if (migrate_check(conn, &ctx->cfg) < 0)
+	*n_del += PQntuples(dels);
+	for (i = 0; i < PQntuples(groups); i++) {
+		int64_t n = 0;
+
+		if (parse_int64(PQgetvalue(groups, i, 2), 0, INT64_MAX, &n) == 0)
+			*n_res += (long) n;
+	}
+
+	if (a->json) {
+		sb_puts(out, r > 0 ? ",\n  {" : "\n  {");
+		json_fields(out, runs, r);
+		sb_puts(out, ",\n    \"offices\": ");
+		json_rows(out, offices);
+		sb_puts(out, ",\n    \"deliveries\": ");
+		json_rows(out, dels);
+		sb_puts(out, ",\n    \"resolved\": ");
+		json_resolved(out, groups, items);
+		sb_puts(out, "}");
+	} else {
+		csv_row(out, "run", run_id, runs, r);
+		for (i = 0; i < PQntuples(offices); i++)
+			csv_row(out, "office", run_id, offices, i);
+		for (i = 0; i < PQntuples(dels); i++)
+			csv_row(out, "delivery", run_id, dels, i);
+		for (i = 0; i < PQntuples(groups); i++)
+			csv_row(out, "resolved", run_id, groups, i);
+		for (i = 0; i < PQntuples(items); i++)
+			csv_row(out, "resolved_item", run_id, items, i);
+	}
+	rc = 0;
+done:
+	PQclear(offices);
+	PQclear(dels);
+	PQclear(groups);
+	PQclear(items);
+	return rc;
+}
+
+/* The supervisor's questions over the period, appended to out, and the export's end.  0, or -1 logged. */
+static int
+audit_questions(PGconn *conn, const kvp_config *cfg, const struct audit_args *a, int n_runs, strbuf *out)
+{
+	char days[16];
+	const char *p[4] = {a->from, a->to, a->office, days};
+	PGresult *qs;
+	int i;
+
+	snprintf(days, sizeof(days), "%d", cfg->rep_escalate_after_days);
+	qs = audit_query(conn, cfg, "answering the supervisor's questions", questions_sql, 4, p);
+	if (qs == NULL)
+		return -1;
+	if (a->json) {
+		sb_puts(out, n_runs > 0 ? "\n ],\n \"questions\": " : "],\n \"questions\": ");
+		json_rows(out, qs);
+		sb_puts(out, "}\n");
+	} else {
+		for (i = 0; i < PQntuples(qs); i++)
+			csv_row(out, "questions", PQgetvalue(qs, i, 1), qs, i);
+	}
+	PQclear(qs);
+	return 0;
+}
+
+int
+cmd_audit(int argc, char **argv, kvp_ctx *ctx)
+{
+	struct audit_args a = {NULL, NULL, NULL, false};
+	PGconn *conn = NULL;
+	PGresult *runs = NULL;
+	strbuf out;
+	int r, rc;
+	long n_del = 0, n_res = 0;
+
+	rc = audit_options(argc, argv, &a);
+	if (rc != CMD_PROCEED)
+		return rc;
+	rc = KVP_EXIT_FAILURE;
+	sb_init(&out);
+	conn = cmd_connect(&ctx->cfg);
+	if (conn == NULL)
 		goto done;
 	/* one snapshot for every query, so the sections agree with each other */
 	if (db_command(conn, "starting the audit snapshot",
 		       "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL) < 0)
 		goto done;
 	{
-		const char *p[2] = {from, to};
+		const char *p[2] = {a.from, a.to};
 
 		runs = audit_query(conn, &ctx->cfg, "reading the runs", runs_sql, 2, p);
 	}
 	if (runs == NULL)
 		goto done;
 
-	if (json) {
-		sb_puts(&out, "{\"type\": \"kvpscan.audit\", \"version\": 1, \"from\": ");
-		json_escape(&out, from);
-		sb_puts(&out, ", \"to\": ");
-		json_escape(&out, to);
-		sb_puts(&out, ", \"office\": ");
-		if (office != NULL)
-			json_escape(&out, office);
-		else
-			sb_puts(&out, "null");
-		sb_puts(&out, ",\n \"runs\": [");
-	} else {
-		size_t i;
-
-		for (i = 0; i < ARRAY_SIZE(csv_columns); i++) {
-			if (i > 0)
-				sb_putc(&out, ',');
-			sb_puts(&out, csv_columns[i]);
-		}
-		sb_puts(&out, "\r\n");
-	}
-
+	audit_header(&out, &a);
 	for (r = 0; r < PQntuples(runs); r++) {
-		const char *run_id = PQgetvalue(runs, r, 0);
-		const char *p[2] = {run_id, office};
-		int i;
-
-		offices = audit_query(conn, &ctx->cfg, "reading the per-office counts", offices_sql, 2, p);
-		dels = audit_query(conn, &ctx->cfg, "reading the deliveries", deliveries_sql, 2, p);
-		groups = audit_query(conn, &ctx->cfg, "counting the resolved items", resolved_sql, 2, p);
-		items = audit_query(conn, &ctx->cfg, "reading the resolved items", resolved_items_sql, 2, p);
-		if (offices == NULL || dels == NULL || groups == NULL || items == NULL)
+		if (audit_run(conn, &ctx->cfg, &a, runs, r, &out, &n_del, &n_res) < 0)
 			goto done;
-		n_del += PQntuples(dels);
-		for (i = 0; i < PQntuples(groups); i++) {
-			int64_t n = 0;
-
-			if (parse_int64(PQgetvalue(groups, i, 2), 0, INT64_MAX, &n) == 0)
-				n_res += (long) n;
-		}
-
-		if (json) {
-			sb_puts(&out, r > 0 ? ",\n  {" : "\n  {");
-			json_fields(&out, runs, r);
-			sb_puts(&out, ",\n    \"offices\": ");
-			json_rows(&out, offices);
-			sb_puts(&out, ",\n    \"deliveries\": ");
-			json_rows(&out, dels);
-			sb_puts(&out, ",\n    \"resolved\": ");
-			json_resolved(&out, groups, items);
-			sb_puts(&out, "}");
-		} else {
-			csv_row(&out, "run", run_id, runs, r);
-			for (i = 0; i < PQntuples(offices); i++)
-				csv_row(&out, "office", run_id, offices, i);
-			for (i = 0; i < PQntuples(dels); i++)
-				csv_row(&out, "delivery", run_id, dels, i);
-			for (i = 0; i < PQntuples(groups); i++)
-				csv_row(&out, "resolved", run_id, groups, i);
-			for (i = 0; i < PQntuples(items); i++)
-				csv_row(&out, "resolved_item", run_id, items, i);
-		}
-		PQclear(offices);
-		PQclear(dels);
-		PQclear(groups);
-		PQclear(items);
-		offices = dels = groups = items = NULL;
 		if (flush_out(&out) < 0) {
 			log_error("could not write the audit export");
 			goto done;
 		}
 	}
-	{
-		char days[16];
-		const char *p[4] = {from, to, office, days};
-		int i;
-
-		snprintf(days, sizeof(days), "%d", ctx->cfg.rep_escalate_after_days);
-		qs = audit_query(conn, &ctx->cfg, "answering the supervisor's questions", questions_sql, 4, p);
-		if (qs == NULL)
-			goto done;
-		if (json) {
-			sb_puts(&out, PQntuples(runs) > 0 ? "\n ],\n \"questions\": " : "],\n \"questions\": ");
-			json_rows(&out, qs);
-		} else
-			for (i = 0; i < PQntuples(qs); i++)
-				csv_row(&out, "questions", PQgetvalue(qs, i, 1), qs, i);
-	}
-	if (json)
-		sb_puts(&out, "}\n");
+	if (audit_questions(conn, &ctx->cfg, &a, PQntuples(runs), &out) < 0)
+		goto done;
 	if (flush_out(&out) < 0 || fflush(stdout) != 0) {
 		log_error("could not write the audit export");
 		goto done;
@@ -472,15 +518,10 @@ cmd_audit(int argc, char **argv, kvp_ctx *ctx)
 	if (db_command(conn, "ending the audit snapshot", "COMMIT", 0, NULL) < 0)
 		goto done;
 	log_info("audit from %s to %s: %d runs, %ld deliveries, %ld resolved items",
-		 from, to, PQntuples(runs), n_del, n_res);
+		 a.from, a.to, PQntuples(runs), n_del, n_res);
 	rc = KVP_EXIT_OK;
 done:
 	PQclear(runs);
-	PQclear(offices);
-	PQclear(dels);
-	PQclear(groups);
-	PQclear(items);
-	PQclear(qs);
 	sb_free(&out);
 	PQfinish(conn);
 	return rc;
