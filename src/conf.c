@@ -1065,127 +1065,177 @@ shown(strbuf *sb, const char *v)
 	return sb_str(sb);
 }
 
+/* A string, enum or secret setting: its type, then the allowed values or its check.  0 or -1 logged. */
+static int
+apply_string(kvp_config *cfg, const opt *o, const config_setting_t *s, const char *file, int line)
+{
+	const char *str, *why = NULL;
+	int i;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		wrong_type(o, s, file, line);
+		return -1;
+	}
+	str = config_setting_get_string(s);
+	if (o->type == OPT_ENUM) {
+		for (i = 0; o->allowed[i]; i++)
+			if (strcmp(o->allowed[i], str) == 0)
+				break;
+		if (o->allowed[i] == NULL) {
+			log_error("%s:%d: invalid value \"%s\" for \"%s\"", file, line, str, o->name);
+			hint_allowed(o);
+			return -1;
+		}
+	} else if ((o->check && !o->check(str)) || (o->why && (why = o->why(str)) != NULL)) {
+		strbuf sb;
+
+		sb_init(&sb);
+		log_error("%s:%d: invalid value \"%s\" for \"%s\"", file, line, shown(&sb, str), o->name);
+		sb_free(&sb);
+		if (why)
+			log_detail("%s", why);
+		log_hint("it must be %s", o->check_what);
+		return -1;
+	}
+	free(*f_str(cfg, o));
+	*f_str(cfg, o) = xstrdup(str);
+	return 0;
+}
+
+/*
+ * An integer literal of s into *iv, refusing one that libconfig cut to 32
+ * bits (text: the main file's text, or NULL).  0 or -1 logged as out of range.
+ */
+static int
+setting_int64(const opt *o, const config_setting_t *s, const char *file, int line, const char *text,
+	      long long *iv)
+{
+	char num[64];
+
+	*iv = config_setting_get_int64(s);
+	if (config_setting_type(s) == CONFIG_TYPE_INT
+	    && int_literal_mismatch(text, line, config_setting_name(s), *iv, num, sizeof(num))) {
+		out_of_range(o, num, file, line);
+		return -1;
+	}
+	return 0;
+}
+
+/* An integer setting within the key's range.  0 or -1 logged. */
+static int
+apply_int(kvp_config *cfg, const opt *o, const config_setting_t *s, const char *file, int line,
+	  const char *text)
+{
+	int ctype = config_setting_type(s);
+	char num[64];
+	long long iv;
+
+	if (ctype != CONFIG_TYPE_INT && ctype != CONFIG_TYPE_INT64) {
+		wrong_type(o, s, file, line);
+		return -1;
+	}
+	if (setting_int64(o, s, file, line, text, &iv) < 0)
+		return -1;
+	if ((double) iv < o->min || (double) iv > o->max) {
+		snprintf(num, sizeof(num), "%lld", iv);
+		out_of_range(o, num, file, line);
+		return -1;
+	}
+	*f_int(cfg, o) = (int) iv;
+	return 0;
+}
+
+/* A number setting (a float or an integer literal) within the key's range.  0 or -1 logged. */
+static int
+apply_double(kvp_config *cfg, const opt *o, const config_setting_t *s, const char *file, int line,
+	     const char *text)
+{
+	int ctype = config_setting_type(s);
+	char num[64];
+	long long iv;
+	double dv;
+
+	if (ctype == CONFIG_TYPE_FLOAT) {
+		dv = config_setting_get_float(s);
+	} else if (ctype == CONFIG_TYPE_INT || ctype == CONFIG_TYPE_INT64) {
+		if (setting_int64(o, s, file, line, text, &iv) < 0)
+			return -1;
+		dv = (double) iv;
+	} else {
+		wrong_type(o, s, file, line);
+		return -1;
+	}
+	if (!isfinite(dv) || dv < o->min || dv > o->max) {
+		snprintf(num, sizeof(num), "%g", dv);
+		out_of_range(o, num, file, line);
+		return -1;
+	}
+	*f_dbl(cfg, o) = dv;
+	return 0;
+}
+
+/* A list of codes: strings only, each a valid code, none twice.  0 or -1 logged. */
+static int
+apply_codes(kvp_config *cfg, const opt *o, const config_setting_t *s, const char *file, int line)
+{
+	int ctype = config_setting_type(s);
+	const char *str;
+	int i, n;
+
+	if (ctype != CONFIG_TYPE_ARRAY && ctype != CONFIG_TYPE_LIST) {
+		wrong_type(o, s, file, line);
+		return -1;
+	}
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned) i);
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			wrong_type(o, s, file, line);
+			return -1;
+		}
+	}
+	strlist_free(f_list(cfg, o));
+	for (i = 0; i < n; i++) {
+		str = config_setting_get_string(config_setting_get_elem(s, (unsigned) i));
+		if (!valid_code(str)) {
+			log_error("%s:%d: invalid code \"%s\" in \"%s\"", file, line, str, o->name);
+			log_hint("codes are upper-case letters, digits and underscores, e.g. \"AAP\"");
+			return -1;
+		}
+		if (strlist_has(f_list(cfg, o), str)) {
+			log_error("%s:%d: code \"%s\" appears twice in \"%s\"", file, line, str, o->name);
+			log_hint("list each code once");
+			return -1;
+		}
+		strlist_add(f_list(cfg, o), str);
+	}
+	return 0;
+}
+
 /* Apply one setting to cfg; 0 or -1 with the error logged.  text: the file's text, if it is the main file. */
 static int
 apply_setting(kvp_config *cfg, const opt *o, const config_setting_t *s, const char *file, int line,
 	      const char *text)
 {
-	int ctype = config_setting_type(s);
-	char num[64];
-	const char *str, *why = NULL;
-	long long iv;
-	double dv;
-	int i, n;
-
 	switch (o->type) {
 	case OPT_STRING:
 	case OPT_ENUM:
 	case OPT_SECRET:
-		if (ctype != CONFIG_TYPE_STRING) {
-			wrong_type(o, s, file, line);
-			return -1;
-		}
-		str = config_setting_get_string(s);
-		if (o->type == OPT_ENUM) {
-			for (i = 0; o->allowed[i]; i++)
-				if (strcmp(o->allowed[i], str) == 0)
-					break;
-			if (o->allowed[i] == NULL) {
-				log_error("%s:%d: invalid value \"%s\" for \"%s\"", file, line, str, o->name);
-				hint_allowed(o);
-				return -1;
-			}
-		} else if ((o->check && !o->check(str)) || (o->why && (why = o->why(str)) != NULL)) {
-			strbuf sb;
-
-			sb_init(&sb);
-			log_error("%s:%d: invalid value \"%s\" for \"%s\"", file, line, shown(&sb, str), o->name);
-			sb_free(&sb);
-			if (why)
-				log_detail("%s", why);
-			log_hint("it must be %s", o->check_what);
-			return -1;
-		}
-		free(*f_str(cfg, o));
-		*f_str(cfg, o) = xstrdup(str);
-		return 0;
+		return apply_string(cfg, o, s, file, line);
 	case OPT_INT:
-		if (ctype != CONFIG_TYPE_INT && ctype != CONFIG_TYPE_INT64) {
-			wrong_type(o, s, file, line);
-			return -1;
-		}
-		iv = config_setting_get_int64(s);
-		if (ctype == CONFIG_TYPE_INT
-		    && int_literal_mismatch(text, line, config_setting_name(s), iv, num, sizeof(num))) {
-			out_of_range(o, num, file, line);
-			return -1;
-		}
-		if ((double) iv < o->min || (double) iv > o->max) {
-			snprintf(num, sizeof(num), "%lld", iv);
-			out_of_range(o, num, file, line);
-			return -1;
-		}
-		*f_int(cfg, o) = (int) iv;
-		return 0;
+		return apply_int(cfg, o, s, file, line, text);
 	case OPT_DOUBLE:
-		if (ctype == CONFIG_TYPE_FLOAT)
-			dv = config_setting_get_float(s);
-		else if (ctype == CONFIG_TYPE_INT || ctype == CONFIG_TYPE_INT64) {
-			iv = config_setting_get_int64(s);
-			if (ctype == CONFIG_TYPE_INT
-			    && int_literal_mismatch(text, line, config_setting_name(s), iv, num, sizeof(num))) {
-				out_of_range(o, num, file, line);
-				return -1;
-			}
-			dv = (double) iv;
-		} else {
-			wrong_type(o, s, file, line);
-			return -1;
-		}
-		if (!isfinite(dv) || dv < o->min || dv > o->max) {
-			snprintf(num, sizeof(num), "%g", dv);
-			out_of_range(o, num, file, line);
-			return -1;
-		}
-		*f_dbl(cfg, o) = dv;
-		return 0;
+		return apply_double(cfg, o, s, file, line, text);
 	case OPT_BOOL:
-		if (ctype != CONFIG_TYPE_BOOL) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
 			wrong_type(o, s, file, line);
 			return -1;
 		}
 		*f_bool(cfg, o) = config_setting_get_bool(s) != 0;
 		return 0;
 	case OPT_CODES:
-		if (ctype != CONFIG_TYPE_ARRAY && ctype != CONFIG_TYPE_LIST) {
-			wrong_type(o, s, file, line);
-			return -1;
-		}
-		n = config_setting_length(s);
-		for (i = 0; i < n; i++) {
-			const config_setting_t *e = config_setting_get_elem(s, (unsigned) i);
-
-			if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-				wrong_type(o, s, file, line);
-				return -1;
-			}
-		}
-		strlist_free(f_list(cfg, o));
-		for (i = 0; i < n; i++) {
-			str = config_setting_get_string(config_setting_get_elem(s, (unsigned) i));
-			if (!valid_code(str)) {
-				log_error("%s:%d: invalid code \"%s\" in \"%s\"", file, line, str, o->name);
-				log_hint("codes are upper-case letters, digits and underscores, e.g. \"AAP\"");
-				return -1;
-			}
-			if (strlist_has(f_list(cfg, o), str)) {
-				log_error("%s:%d: code \"%s\" appears twice in \"%s\"", file, line, str, o->name);
-				log_hint("list each code once");
-				return -1;
-			}
-			strlist_add(f_list(cfg, o), str);
-		}
-		return 0;
+		return apply_codes(cfg, o, s, file, line);
 	}
 	return -1;
 }
