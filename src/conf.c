@@ -1689,6 +1689,80 @@ ps_include(prescan *ps, const char *file, int line, const char *t, size_t len, s
 	return rc;
 }
 
+/* Blanks between tokens (a newline is counted apart). */
+static bool
+ps_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* "#" or "//" at t[i]: a comment to the end of the line. */
+static bool
+ps_line_comment(const char *t, size_t len, size_t i)
+{
+	return t[i] == '#' || (t[i] == '/' && i + 1 < len && t[i + 1] == '/');
+}
+
+/*
+ * A "/" "*" comment at t[*ip]: *ip moves past its end and *line counts the
+ * lines in it.  false (logged, counted) when it is not closed.
+ */
+static bool
+ps_block_comment(prescan *ps, const char *file, const char *t, size_t len, size_t *ip, int *line)
+{
+	int start = *line;
+	size_t j;
+
+	for (j = *ip + 2; j < len && t[j] != '\0' && !(t[j] == '*' && j + 1 < len && t[j + 1] == '/'); j++)
+		if (t[j] == '\n')
+			(*line)++;
+	if (j >= len || t[j] == '\0') {
+		log_error("%s:%d: comment \"/*\" is not closed", file, start);
+		log_detail("libconfig would ignore everything after it");
+		log_hint("end the comment with \"*/\", or start each comment line with \"#\"");
+		ps->errors++;
+		return false;
+	}
+	*ip = j + 2;
+	return true;
+}
+
+/*
+ * A string at t[*ip], closed on its line: followed as a token, *ip moves
+ * past it.  false (logged, counted) when it is not closed.
+ */
+static bool
+ps_string(prescan *ps, const char *file, int line, const char *t, size_t len, size_t *ip)
+{
+	size_t i = *ip, j;
+
+	for (j = i + 1; j < len && t[j] != '"' && t[j] != '\n' && t[j] != '\0'; j++)
+		if (t[j] == '\\' && j + 1 < len && t[j + 1] != '\n' && t[j + 1] != '\0')
+			j++;
+	if (j >= len || t[j] != '"') {
+		log_error("%s:%d: string is not closed on the line it starts", file, line);
+		log_hint("end the string with a double quote on its line (write \\\" for a quote "
+			 "inside it); a long value may be split into adjacent strings: \"abc\" \"def\"");
+		ps->errors++;
+		return false;
+	}
+	ps_token(ps, file, line, '"', t + i, j + 1 - i);
+	*ip = j + 1;
+	return true;
+}
+
+/* The end of a name, number or boolean at t[i]: anything up to the next separator (at least one byte). */
+static size_t
+ps_word_end(const char *t, size_t len, size_t i)
+{
+	size_t j;
+
+	for (j = i; j < len && t[j] != '\0' && strchr(" \t\r\n\f\v=:;,{}()[]\"#", t[j]) == NULL
+	     && !(t[j] == '/' && j + 1 < len && (t[j + 1] == '/' || t[j + 1] == '*')); j++)
+		;
+	return j == i ? j + 1 : j;
+}
+
 /*
  * Pre-scan text (len bytes) of file; included files recursively.  Returns -1
  * when the scan cannot go on (an unclosed comment or string, a NUL byte),
@@ -1698,7 +1772,7 @@ static int
 prescan_text(prescan *ps, const char *file, const char *t, size_t len, int depth)
 {
 	size_t i = 0, j;
-	int line = 1, start;
+	int line = 1;
 	bool bol = true;        /* only blanks so far on this line */
 
 	while (i < len) {
@@ -1715,72 +1789,35 @@ prescan_text(prescan *ps, const char *file, const char *t, size_t len, int depth
 			line++;
 			bol = true;
 			i++;
-			continue;
-		}
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+		} else if (ps_blank(c)) {
 			i++;
-			continue;
-		}
-		if (c == '#' || (c == '/' && i + 1 < len && t[i + 1] == '/')) {
+		} else if (ps_line_comment(t, len, i)) {
 			while (i < len && t[i] != '\n' && t[i] != '\0')
 				i++;
-			continue;
-		}
-		if (c == '/' && i + 1 < len && t[i + 1] == '*') {
-			start = line;
-			for (j = i + 2; j < len && t[j] != '\0' && !(t[j] == '*' && j + 1 < len && t[j + 1] == '/'); j++)
-				if (t[j] == '\n')
-					line++;
-			if (j >= len || t[j] == '\0') {
-				log_error("%s:%d: comment \"/*\" is not closed", file, start);
-				log_detail("libconfig would ignore everything after it");
-				log_hint("end the comment with \"*/\", or start each comment line with \"#\"");
-				ps->errors++;
+		} else if (c == '/' && i + 1 < len && t[i + 1] == '*') {
+			if (!ps_block_comment(ps, file, t, len, &i, &line))
 				return -1;
-			}
-			i = j + 2;
 			bol = false;
-			continue;
-		}
-		if (c == '"') {
-			start = line;
-			for (j = i + 1; j < len && t[j] != '"' && t[j] != '\n' && t[j] != '\0'; j++)
-				if (t[j] == '\\' && j + 1 < len && t[j + 1] != '\n' && t[j + 1] != '\0')
-					j++;
-			if (j >= len || t[j] != '"') {
-				log_error("%s:%d: string is not closed on the line it starts", file, start);
-				log_hint("end the string with a double quote on its line (write \\\" for a quote "
-					 "inside it); a long value may be split into adjacent strings: \"abc\" \"def\"");
-				ps->errors++;
+		} else if (c == '"') {
+			if (!ps_string(ps, file, line, t, len, &i))
 				return -1;
-			}
-			ps_token(ps, file, line, '"', t + i, j + 1 - i);
-			i = j + 1;
 			bol = false;
-			continue;
-		}
-		if (c == '@' && bol && len - i >= 8 && strncmp(t + i, "@include", 8) == 0) {
+		} else if (c == '@' && bol && len - i >= 8 && strncmp(t + i, "@include", 8) == 0) {
 			if (ps_include(ps, file, line, t, len, &i, depth) < 0) {
 				ps_lose(ps);
 				i++;
 			}
 			bol = false;
-			continue;
-		}
-		bol = false;
-		if (strchr("=:;,{}()[]", c) != NULL) {
+		} else if (strchr("=:;,{}()[]", c) != NULL) {
 			ps_token(ps, file, line, c, NULL, 0);
 			i++;
-			continue;
+			bol = false;
+		} else {
+			j = ps_word_end(t, len, i);
+			ps_token(ps, file, line, 0, t + i, j - i);
+			i = j;
+			bol = false;
 		}
-		/* a name, number or boolean: anything up to the next separator */
-		for (j = i; j < len && t[j] != '\0' && strchr(" \t\r\n\f\v=:;,{}()[]\"#", t[j]) == NULL
-		     && !(t[j] == '/' && j + 1 < len && (t[j + 1] == '/' || t[j + 1] == '*')); j++)
-			;
-		if (j == i)
-			j++;
-		ps_token(ps, file, line, 0, t + i, j - i);
-		i = j;
 	}
 	return 0;
 }
