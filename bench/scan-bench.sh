@@ -38,9 +38,11 @@
 # the core query (all of this load's core queries), the two ratios (dry run
 # / core, nightly / core), the largest peak RSS, and the storage of the
 # state schema (rows and MB per table, pg_total_relation_size) after the
-# first run, its growth per night (from the first run to the last night,
-# divided by the nights) and its projection to a year of nightly runs (the
-# first run and 364 nights).  Last, one summary row per load.
+# first run and after every night, its growth per night (from night 1 to the
+# last: the first night makes one-off room for item's updated rows), the rows
+# a night inserts, updates and deletes (pg_stat_user_tables) and the
+# projection to a year of nightly runs (365: night 1 and 363 nights at that
+# growth).  Last, one summary row per load, a Markdown table.
 set -u
 top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=${1:-.}; shift || true
@@ -95,13 +97,15 @@ median() {	# median NUMBERS...
 ratio() {	# ratio A B: A / B to two decimals
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; else print "-" }'
 }
-storage() {	# storage: per table of the state schema "table rows bytes", by name
+storage() {	# storage: per table of the state schema "table rows bytes inserted updated deleted", by name
 	psql -X -q -At -F ' ' -v ON_ERROR_STOP=1 <<'SQL'
 SELECT c.relname,
        (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I', n.nspname, c.relname),
                                              false, true, '')))[1]::text::bigint,
-       pg_total_relation_size(c.oid)
+       pg_total_relation_size(c.oid),
+       coalesce(s.n_tup_ins, 0), coalesce(s.n_tup_upd, 0), coalesce(s.n_tup_del, 0)
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
  WHERE n.nspname = 'kvpscan' AND c.relkind IN ('r', 'p')
  ORDER BY c.relname;
 SQL
@@ -147,8 +151,8 @@ profile() {	# profile DATE: a scan as of DATE with every statement logged; its l
 }
 
 bench() {	# bench SHAPE PERSONS MONTHS: one load, its dry runs, first scan and nights
-	local shape=$1 n=$2 months=$3 rows wrows i d t c o first dry scan core rss csv rd rn year b gn
-	local flagged inew iopen ires cands cores=() drys_ms=() scans=() opens=()
+	local shape=$1 n=$2 months=$3 rows wrows i d t c o first dry scan core rss csv rd rn year writes b gn
+	local flagged inew iopen ires cands nflag ncand cores=() drys_ms=() scans=() opens=()
 	load "$shape" "$n" "$months"
 	rows=$(psql_q "SELECT count(*) FROM kvp_src.payment")
 	wrows=$(psql_q "SELECT count(*) FROM kvp_src.payment
@@ -183,12 +187,12 @@ bench() {	# bench SHAPE PERSONS MONTHS: one load, its dry runs, first scan and n
 		c=$(core_ms "$d")
 		scans+=("$t")
 		cores+=("$c")
-		read -r flagged inew iopen ires cands <<<"$(last_run)"
+		read -r nflag inew iopen ires ncand <<<"$(last_run)"
 		o=$(open_items)
 		opens+=("$o")
 		storage >"$T_SCRATCH/st$i"
-		printf '   night %s as of %s: %s ms (core %s ms), flagged %s, items new %s, open %s, resolved %s; open items %s; state schema %s MB (item %s MB)\n' \
-			"$i" "$d" "$t" "$c" "$flagged" "$inew" "$iopen" "$ires" "$o" \
+		printf '   night %s as of %s: %s ms (core %s ms), candidates %s, flagged %s, items new %s, open %s, resolved %s; open items %s; state schema %s MB (item %s MB)\n' \
+			"$i" "$d" "$t" "$c" "$ncand" "$nflag" "$inew" "$iopen" "$ires" "$o" \
 			"$(awk '{ b += $3 } END { printf "%.2f", b / 1048576 }' "$T_SCRATCH/st$i")" \
 			"$(awk '$1 == "item" { printf "%.2f", $3 / 1048576 }' "$T_SCRATCH/st$i")"
 	done
@@ -204,25 +208,33 @@ bench() {	# bench SHAPE PERSONS MONTHS: one load, its dry runs, first scan and n
 	printf '   ratios: dry run / core %s (goal <= 2), nightly scan / core %s (goal <= 5)\n' "$rd" "$rn"
 	# storage: after the first run; the growth per night from the first night to
 	# the last (the first night also makes one-off room: item's updated rows),
-	# or from the first run with one night; a year: the base + the other nights
+	# or from the first run with one night; a year: the base + the other nights.
+	# The rows a night writes (inserted, updated, deleted: pg_stat_user_tables)
+	# are the mean over all the nights.
 	if [ "$nights" -ge 2 ]; then b=1 gn="nights 1 to $nights"; else b=0 gn="the first run to night 1"; fi
 	printf '   storage of the state schema (MB = pg_total_relation_size / 2^20, with indexes and TOAST):\n'
-	printf '   after the first run; growth per night (mean over %s); a year: %s runs (after %s, %s nights more at that growth)\n' \
-		"$gn" "$YEAR" "$([ "$b" = 1 ] && echo night 1 || echo the first run)" "$((YEAR - 1 - b))"
+	printf '   after the first run; growth per night (mean over %s); rows written per night (inserted, updated,\n' "$gn"
+	printf '   deleted; mean over the %s nights); a year: %s runs (after %s, %s nights more at that growth)\n' \
+		"$nights" "$YEAR" "$([ "$b" = 1 ] && echo night 1 || echo the first run)" "$((YEAR - 1 - b))"
 	paste -d ' ' "$T_SCRATCH/st0" "$T_SCRATCH/st$b" "$T_SCRATCH/st$nights" |
-	awk -v n="$((nights - b))" -v y="$((YEAR - 1 - b))" -v out="$T_SCRATCH/year" '
-		function row(name, r0, b0, rb, bb, r1, b1) {
-			printf "   %-18s %10d %9.2f %10.0f %9.3f %12.0f %10.1f\n", name, r0, b0 / m, (r1 - rb) / n,
-				(b1 - bb) / n / m, rb + y * (r1 - rb) / n, (bb + y * (b1 - bb) / n) / m
+	awk -v n="$((nights - b))" -v nn="$nights" -v y="$((YEAR - 1 - b))" -v out="$T_SCRATCH/year" '
+		# fields per snapshot: table rows bytes inserted updated deleted (6); snapshots: first run, base, last night
+		function row(name) {
+			printf "   %-18s %10d %9.2f %10.0f %9.3f %9.0f %9.0f %9.0f %12.0f %10.1f\n", name, v[2], v[3] / m,
+				(v[14] - v[8]) / n, (v[15] - v[9]) / n / m,
+				(v[16] - v[4]) / nn, (v[17] - v[5]) / nn, (v[18] - v[6]) / nn,
+				v[8] + y * (v[14] - v[8]) / n, (v[9] + y * (v[15] - v[9]) / n) / m
 		}
 		BEGIN { m = 1048576
-			printf "   %-18s %10s %9s %10s %9s %12s %10s\n", "table", "rows", "MB", "rows/night", "MB/night", "rows/year", "MB/year" }
-		{ row($1, $2, $3, $5, $6, $8, $9); r0 += $2; b0 += $3; rb += $5; bb += $6; r1 += $8; b1 += $9 }
-		END { row("total", r0, b0, rb, bb, r1, b1); printf "%.1f\n", (bb + y * (b1 - bb) / n) / m >out }'
-	year=$(cat "$T_SCRATCH/year")
-	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+			printf "   %-18s %10s %9s %10s %9s %9s %9s %9s %12s %10s\n", "table", "rows", "MB", "rows/night", "MB/night",
+				"ins/night", "upd/night", "del/night", "rows/year", "MB/year" }
+		{ for (i = 2; i <= 18; i++) { v[i] = $i; t[i] += $i }; row($1) }
+		END { for (i = 2; i <= 18; i++) v[i] = t[i]; row("total")
+			printf "%.1f %.0f\n", (v[9] + y * (v[15] - v[9]) / n) / m, (v[16] + v[17] + v[18] - v[4] - v[5] - v[6]) / nn >out }'
+	read -r year writes <"$T_SCRATCH/year"
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
 		"$shape" "$n" "$months" "$rows" "$cands" "$flagged" "$o" "$first" "$scan" "$dry" "$core" "$rd" "$rn" \
-		"$year" >>"$T_SCRATCH/summary"
+		"$writes" "$year" >>"$T_SCRATCH/summary"
 	if [ "$profile" = 1 ]; then profile "$(date -d "$ASOF + $((nights + 1)) days" +%F)"; fi
 }
 
@@ -235,7 +247,9 @@ for n in $sizes; do
 		esac
 	done
 done
-printf '\nsummary (nights %s, dry runs %s; open items after the last night; times in ms; MB/year: the state schema after a year)\n' "$nights" "$drys"
-printf '| shape | persons | months | payment rows | candidates | flagged | open items | first scan | nightly scan | dry run | core | dry/core | nightly/core | MB/year |\n'
-printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
+printf '\nsummary, one row per load (nights %s, dry runs %s): candidates and flagged of the first run, open items\n' "$nights" "$drys"
+printf 'after the last night, times in ms, rows/night the state schema'"'"'s rows inserted, updated and deleted per night,\n'
+printf 'MB/year the state schema after a year of nightly runs\n'
+printf '| shape | persons | months | payment rows | candidates | flagged | open items | first scan | nightly scan | dry run | core | dry/core | nightly/core | rows/night | MB/year |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
 cat "$T_SCRATCH/summary"
