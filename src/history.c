@@ -38,12 +38,17 @@ static const char runs_sql[] =
 	" ORDER BY r.as_of, r.run_id";
 enum { RU_ID, RU_AS_OF, RU_REASONS, RU_FLAGS, RU_OFFICE, RU_VEILEDER, RU_FALLBACK, RU_PROTECTED };
 
-/* $1 person_ids: every item, with the source event that resolved it (migration 010) */
+/*
+ * $1 person_ids: every item, with the source event that resolved it
+ * (migration 010); a live item was last seen by the latest run (011)
+ */
 static const char items_sql[] =
-	"SELECT i.item_id, i.flag, i.state, i.first_seen::text, i.last_seen::text, i.resolved_on::text,"
+	"WITH latest AS (SELECT max(as_of) AS as_of FROM @state@.run WHERE status = 'succeeded')"
+	" SELECT i.item_id, i.flag, i.state, i.first_seen::text,"
+	" coalesce(i.last_seen, latest.as_of)::text, i.resolved_on::text,"
 	" i.resolved_event, i.resolved_event_date::text, i.resolved_event_veileder,"
-	" coalesce(i.resolved_on, i.last_seen) - i.first_seen, i.protected"
-	" FROM @state@.item i WHERE i.person_id = ANY ($1::text[])"
+	" coalesce(i.resolved_on, i.last_seen, latest.as_of) - i.first_seen, i.protected"
+	" FROM @state@.item i CROSS JOIN latest WHERE i.person_id = ANY ($1::text[])"
 	" ORDER BY i.first_seen, array_position(" FLAG_ORDER ", i.flag), i.item_id";
 enum { IT_ID, IT_FLAG, IT_STATE, IT_FIRST, IT_LAST, IT_RESOLVED, IT_EVENT, IT_EVENT_DATE,
        IT_EVENT_VEILEDER, IT_DAYS, IT_PROTECTED };
@@ -76,7 +81,7 @@ static const char escalations_sql[] =
 	"  FROM @state@.run r JOIN @state@.item i ON i.first_run_id <= r.run_id"
 	"   AND (i.resolved_run_id IS NULL OR i.resolved_run_id > r.run_id)"
 	"  WHERE r.status = 'succeeded' AND i.person_id = ANY ($1::text[])"
-	"   AND r.run_id <= i.last_run_id AND r.as_of - i.first_seen > $2::int"
+	"   AND r.as_of - i.first_seen > $2::int"
 	"  GROUP BY r.run_id, r.as_of)"
 	" SELECT e.run_id, e.as_of::text, e.flags, e.days, e.protected,"
 	"  d.delivery_id, d.channel, coalesce(d.office_id, ''), d.state, " TS("d.sent_at") ", d.attempts"

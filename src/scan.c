@@ -352,44 +352,70 @@ static const char store_candidates[] =
 	" reasons, flags, months, protected FROM kvp_cand";
 
 /*
- * An item no longer flagged is RESOLVED, with the source row that documents
- * it when there is one (migration 010): the latest of kvp_documented
- * (documented.sql, the validity spans' one definition) for its flag.
+ * The night's difference between the run's (person, flag) pairs and the
+ * live items, in one hash full join (migration 011: a night writes what
+ * changed): item_id NULL is a new item; seen false, an item to resolve;
+ * changed, a live item whose state (NEW becomes OPEN) or routing is to be
+ * rewritten.  Every other live item is left as it is.
  */
-static const char resolve_items[] =
-	"UPDATE @state@.item i SET state = 'RESOLVED', resolved_on = $2::date, resolved_run_id = $1::bigint,"
-	" (resolved_event, resolved_event_date, resolved_event_veileder) = (SELECT d.event, d.event_date,"
-	"  d.veileder_id FROM kvp_documented d WHERE d.person_id = i.person_id AND d.flag = i.flag"
-	"  ORDER BY d.event_date DESC, d.event LIMIT 1)"
-	" WHERE i.state <> 'RESOLVED' AND NOT EXISTS ("
-	"  SELECT 1 FROM kvp_cand c WHERE c.person_id = i.person_id AND i.flag = ANY (c.flags))";
+static const char diff_table[] =
+	"CREATE TEMP TABLE kvp_diff ON COMMIT DROP AS"
+	" SELECT l.item_id, coalesce(c.person_id, l.person_id) AS person_id,"
+	"  coalesce(c.flag, l.flag) AS flag, c.person_id IS NOT NULL AS seen,"
+	"  c.person_id IS NOT NULL AND l.item_id IS NOT NULL"
+	"   AND (l.state = 'NEW' OR (l.case_ref, l.office_id, l.veileder_id, l.routed_to_fallback, l.protected)"
+	"        IS DISTINCT FROM (c.case_ref, c.office_id, c.veileder_id, c.routed_to_fallback, c.protected))"
+	"   AS changed,"
+	"  c.case_ref, c.office_id, c.veileder_id, c.routed_to_fallback, c.protected"
+	" FROM (SELECT c.person_id, f.flag, c.case_ref, c.office_id, c.veileder_id,"
+	"        c.routed_to_fallback, c.protected"
+	"         FROM kvp_cand c CROSS JOIN LATERAL unnest(c.flags) AS f(flag)) c"
+	" FULL JOIN (SELECT i.item_id, i.person_id, i.flag, i.state, i.case_ref, i.office_id,"
+	"        i.veileder_id, i.routed_to_fallback, i.protected"
+	"         FROM @state@.item i WHERE i.state <> 'RESOLVED') l"
+	"   ON l.person_id = c.person_id AND l.flag = c.flag";
 
 /*
- * Every live item still seen becomes OPEN (NEW the first run only), and every
- * (person, flag) of the run not live yet becomes a NEW item; returns the two
- * counts.  The insert skips what the update returned by a hash over those
- * rows, and the unique index item_live_idx guards it as well.  (A NOT EXISTS
- * on item here once rescanned the growing table per row: 53 s for a first
- * national run; ON CONFLICT alone probes the index for every open item.)
+ * An item no longer flagged is RESOLVED, with the source row that documents
+ * it when there is one (migration 010): the latest of kvp_documented
+ * (documented.sql, the validity spans' one definition) for its flag; and
+ * with the last run that saw it (migration 011), the succeeded one before
+ * this.  The items are found by their ids (an index scan, whatever the
+ * statistics of the temporary table say).
  */
-static const char open_and_new_items[] =
-	"WITH upd AS ("
-	" UPDATE @state@.item i SET state = 'OPEN', last_seen = $2::date, last_run_id = $1::bigint,"
-	"  case_ref = c.case_ref, office_id = c.office_id, veileder_id = c.veileder_id,"
-	"  routed_to_fallback = c.routed_to_fallback, protected = c.protected"
-	"  FROM kvp_cand c"
-	"  WHERE i.state <> 'RESOLVED' AND c.person_id = i.person_id AND i.flag = ANY (c.flags)"
-	"  RETURNING i.person_id, i.flag"
-	"), ins AS ("
-	" INSERT INTO @state@.item (person_id, flag, state, case_ref, office_id, veileder_id,"
-	"  routed_to_fallback, protected, first_seen, last_seen, first_run_id, last_run_id)"
-	"  SELECT c.person_id, f.flag, 'NEW', c.case_ref, c.office_id, c.veileder_id,"
-	"   c.routed_to_fallback, c.protected, $2::date, $2::date, $1::bigint, $1::bigint"
-	"  FROM kvp_cand c CROSS JOIN LATERAL unnest(c.flags) AS f(flag)"
-	"  WHERE NOT EXISTS (SELECT 1 FROM upd u WHERE u.person_id = c.person_id AND u.flag = f.flag)"
-	"  ON CONFLICT (person_id, flag) WHERE state <> 'RESOLVED' DO NOTHING"
-	"  RETURNING 1"
-	") SELECT (SELECT count(*) FROM upd), (SELECT count(*) FROM ins)";
+static const char resolve_items[] =
+	"WITH gone AS (SELECT item_id, person_id, flag FROM kvp_diff WHERE NOT seen),"
+	" ev AS (SELECT DISTINCT ON (g.item_id) g.item_id, k.event, k.event_date, k.veileder_id"
+	"  FROM gone g JOIN kvp_documented k ON k.person_id = g.person_id AND k.flag = g.flag"
+	"  ORDER BY g.item_id, k.event_date DESC, k.event),"
+	" prev AS (SELECT r.as_of, r.run_id FROM @state@.run r"
+	"  WHERE r.status = 'succeeded' AND r.run_id < $1::bigint ORDER BY r.run_id DESC LIMIT 1)"
+	" UPDATE @state@.item i SET state = 'RESOLVED', resolved_on = $2::date, resolved_run_id = $1::bigint,"
+	"  resolved_event = ev.event, resolved_event_date = ev.event_date,"
+	"  resolved_event_veileder = ev.veileder_id, last_seen = prev.as_of, last_run_id = prev.run_id"
+	" FROM gone g LEFT JOIN ev ON ev.item_id = g.item_id CROSS JOIN prev"
+	" WHERE i.item_id = ANY (ARRAY(SELECT item_id FROM gone)) AND i.item_id = g.item_id";
+
+/* A live item still seen whose state or routing changed: OPEN, the run's routing. */
+static const char refresh_items[] =
+	"UPDATE @state@.item i SET state = 'OPEN',"
+	"  case_ref = d.case_ref, office_id = d.office_id, veileder_id = d.veileder_id,"
+	"  routed_to_fallback = d.routed_to_fallback, protected = d.protected"
+	" FROM kvp_diff d"
+	" WHERE i.item_id = ANY (ARRAY(SELECT item_id FROM kvp_diff WHERE changed))"
+	"  AND d.item_id = i.item_id";
+
+/* Every (person, flag) of the run not live yet: a NEW item (item_live_idx guards it as well). */
+static const char new_items[] =
+	"INSERT INTO @state@.item (person_id, flag, state, case_ref, office_id, veileder_id,"
+	"  routed_to_fallback, protected, first_seen, first_run_id)"
+	" SELECT d.person_id, d.flag, 'NEW', d.case_ref, d.office_id, d.veileder_id,"
+	"  d.routed_to_fallback, d.protected, $2::date, $1::bigint"
+	" FROM kvp_diff d WHERE d.item_id IS NULL"
+	" ON CONFLICT (person_id, flag) WHERE state <> 'RESOLVED' DO NOTHING";
+
+/* The live items this run saw that an earlier run made. */
+static const char count_open_items[] = "SELECT count(*) FROM kvp_diff WHERE seen AND item_id IS NOT NULL";
 
 static const char insert_dq[] =
 	"INSERT INTO @state@.run_data_quality (run_id, code, rows, persons)"
@@ -574,22 +600,25 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 	if (run_count(conn, cfg, "storing the candidates", store_candidates, 1, p) < 0)
 		goto done;
 
-	/* the worklist items' lifecycle */
-	if ((sum->items_resolved = run_count(conn, cfg, "resolving items", resolve_items, 2, p)) < 0)
+	/* the worklist items' lifecycle: what changed since the last run */
+	if (run_count(conn, cfg, "comparing the candidates with the live items", diff_table, 0, NULL) < 0)
 		goto done;
-	res = run_sql(conn, cfg, "storing open and new items", open_and_new_items, 2, p);
+	if ((sum->items_resolved = run_count(conn, cfg, "resolving items", resolve_items, 2, p)) < 0
+	    || run_count(conn, cfg, "refreshing changed items", refresh_items, 0, NULL) < 0
+	    || (sum->items_new = run_count(conn, cfg, "storing new items", new_items, 2, p)) < 0)
+		goto done;
+	res = db_exec(conn, "counting open items", count_open_items, 0, NULL);
 	if (res == NULL)
 		goto done;
 	sum->items_open = ll_value(res, 0, 0);
-	sum->items_new = ll_value(res, 0, 1);
 	PQclear(res);
 	res = NULL;
 	/*
-	 * The worklists read the items this run touched (last_run_id, state):
-	 * without statistics that know the run, the planner takes them for one
-	 * row.  Two columns of a sample: tens of milliseconds.
+	 * The worklists read the live items: without statistics that know the
+	 * run's new ones, the planner takes them for none.  Two columns of a
+	 * sample: tens of milliseconds.
 	 */
-	if (run_count(conn, cfg, "analyzing the items", "ANALYZE @state@.item (last_run_id, state)", 0, NULL) < 0)
+	if (run_count(conn, cfg, "analyzing the items", "ANALYZE @state@.item (state, first_run_id)", 0, NULL) < 0)
 		goto done;
 	if (run_count(conn, cfg, "storing data-quality counts", insert_dq, 1, p) < 0)
 		goto done;

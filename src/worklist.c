@@ -24,16 +24,18 @@
 #define LIVE_SQL \
 	"live AS (" \
 	/* no office, NULL or '', is one list: one delivery id */ \
-	"  SELECT i.item_id, i.person_id, i.flag, i.state, i.case_ref, nullif(i.office_id, '') AS office_id," \
-	"         i.first_seen, i.protected," \
+	"  SELECT i.item_id, i.person_id, i.flag," \
+	"         CASE WHEN i.first_run_id = $1::bigint THEN 'NEW' ELSE 'OPEN' END AS state," \
+	"         i.case_ref, nullif(i.office_id, '') AS office_id, i.first_seen, i.protected," \
 	"         CASE WHEN i.protected OR i.routed_to_fallback OR i.veileder_id IS NULL" \
 	"                   OR v.veileder_id IS NULL OR v.active IS NOT TRUE" \
 	"                   OR ($3 = 'email' AND coalesce(v.email, '') = '')" \
 	"              THEN NULL ELSE i.veileder_id END AS to_veileder" \
 	"    FROM @state@.item i" \
 	"    LEFT JOIN @src@.veileder v ON v.veileder_id = i.veileder_id" \
-	"   WHERE i.last_run_id = $1::bigint AND i.state IN ('NEW', 'OPEN') AND i.state <> 'RESOLVED'" \
-	"     AND ($2 = 'all_open' OR i.state = 'NEW')" \
+	/* live at run $1: made by it or before, not resolved by then (migration 011) */ \
+	"   WHERE i.first_run_id <= $1::bigint AND (i.state <> 'RESOLVED' OR i.resolved_run_id > $1::bigint)" \
+	"     AND ($2 = 'all_open' OR i.first_run_id = $1::bigint)" \
 	")"
 /* The worklist's delivery id of a recipient (office_id, to_veileder) of run r. */
 #define DELIVERY_ID_SQL(r, office, veileder) \

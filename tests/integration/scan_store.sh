@@ -10,8 +10,11 @@ psql -X -q -v ON_ERROR_STOP=1 -f "$top_srcdir/tests/fixtures/scan_store.sql" >/d
 CONF=$T_SCRATCH/kvpscan.conf
 printf 'log = { destination = "stderr"; };\n' >"$CONF"
 k() { "$KVPSCAN" -c "$CONF" "$@"; }
+# last_seen: a live item's is NULL, the latest stored run (migration 011)
 items() {	# items CASE_REF: flag:state:first_seen:last_seen:resolved_on, one per line, sorted
-	psql_q "SELECT flag || ':' || state || ':' || first_seen || ':' || last_seen || ':' || coalesce(resolved_on::text, '')
+	psql_q "SELECT flag || ':' || state || ':' || first_seen || ':'
+	          || coalesce(last_seen, (SELECT max(as_of) FROM kvpscan.run WHERE status = 'succeeded'))
+	          || ':' || coalesce(resolved_on::text, '')
 	          FROM kvpscan.item WHERE case_ref = '$1' ORDER BY flag, item_id"
 }
 
@@ -81,6 +84,22 @@ NOT_ASSESSED:RESOLVED:2023-03-01:2023-03-01:2023-04-01
 NOT_INFORMED:RESOLVED:2023-03-01:2023-03-01:2023-04-01
 NOT_INFORMED:NEW:2023-05-01:2023-05-01:" "$(items LIFE-B)" "run 3: reappearing flags are new items (REJECTED counts as assessed)"
 
+# a night rewrites what changed only (migration 011): LIFE-A's two OPEN items
+# stay the row versions they are, LIFE-B's NEW ones become OPEN
+xmins() { psql_q "SELECT string_agg(flag || '=' || xmin::text, ' ' ORDER BY flag) FROM kvpscan.item
+                    WHERE case_ref = '$1' AND state <> 'RESOLVED'"; }
+a_before=$(xmins LIFE-A)
+b_before=$(xmins LIFE-B)
+assert_status 0 "scan as of 2023-05-02, nothing changed in the source" -- k scan --as-of 2023-05-02
+assert_eq "$a_before" "$(xmins LIFE-A)" "unchanged open items are not rewritten"
+[ "$b_before" != "$(xmins LIFE-B)" ] && ok "NEW items are rewritten as OPEN" || not_ok "NEW items are rewritten as OPEN"
+assert_eq "0|4|0" "$(psql_q "SELECT items_new, items_open, items_resolved FROM kvpscan.run WHERE as_of = '2023-05-02'")" \
+	"the quiet night's item counts"
+assert_eq 0 "$(psql_q "SELECT count(*) FROM kvpscan.item WHERE state <> 'RESOLVED' AND (last_seen IS NOT NULL OR last_run_id IS NOT NULL)")" \
+	"a live item has no last_seen of its own"
+assert_eq "AEV_MISSING:OPEN:2023-05-01:2023-05-02:
+NOT_INFORMED:OPEN:2023-05-01:2023-05-02:" "$(items LIFE-B | grep -v RESOLVED)" "LIFE-B's items are OPEN"
+
 # order and replays
 assert_status 1 "a real scan before the latest stored date is refused" -- k scan --as-of 2023-04-15
 assert_contains "$OUT" "--dry-run" "with a hint to use --dry-run"
@@ -115,7 +134,7 @@ assert_contains "$OUT" "recipients in window   4" "recipients are counted even w
 # candidate and item carry no foreign keys (migration 007): every run id must still name a run
 assert_eq 0 "$(psql_q "SELECT count(*) FROM kvpscan.candidate c WHERE NOT EXISTS (SELECT 1 FROM kvpscan.run r WHERE r.run_id = c.run_id AND r.status = 'succeeded')")" \
 	"every candidate belongs to a succeeded run"
-assert_eq 0 "$(psql_q "SELECT count(*) FROM kvpscan.item i WHERE NOT EXISTS (SELECT 1 FROM kvpscan.run r WHERE r.run_id = i.first_run_id AND r.status = 'succeeded') OR NOT EXISTS (SELECT 1 FROM kvpscan.run r WHERE r.run_id = i.last_run_id AND r.status = 'succeeded') OR (i.resolved_run_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM kvpscan.run r WHERE r.run_id = i.resolved_run_id AND r.status = 'succeeded'))")" \
+assert_eq 0 "$(psql_q "SELECT count(*) FROM kvpscan.item i WHERE NOT EXISTS (SELECT 1 FROM kvpscan.run r WHERE r.run_id = i.first_run_id AND r.status = 'succeeded') OR (i.last_run_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM kvpscan.run r WHERE r.run_id = i.last_run_id AND r.status = 'succeeded')) OR (i.resolved_run_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM kvpscan.run r WHERE r.run_id = i.resolved_run_id AND r.status = 'succeeded'))")" \
 	"every item's first, last and resolving run is a succeeded run"
 assert_eq 0 "$(psql_q "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid IN ('kvpscan.candidate'::regclass, 'kvpscan.item'::regclass)")" \
 	"no foreign keys on candidate and item"
