@@ -53,16 +53,39 @@ static const char items_sql[] =
 enum { IT_ID, IT_FLAG, IT_STATE, IT_FIRST, IT_LAST, IT_RESOLVED, IT_EVENT, IT_EVENT_DATE,
        IT_EVENT_VEILEDER, IT_DAYS, IT_PROTECTED };
 
-/* $1 person_ids: every worklist delivery that carried one of its items (delivery_item) */
+/*
+ * $1 person_ids: every worklist delivery that carried one of its items.
+ * Worklists queued from migration 011 on carried, at their run, the items
+ * live then (worklist_send 'all_open') or made then ('new'), routed by the
+ * run's candidate row: to its veileder unless protected, routed to the
+ * fallback or that veileder got no worklist of the run (no address), else
+ * to the office's fallback list, where a protected person is a count only.
+ * Older worklists: the links in delivery_item.
+ */
 static const char deliveries_sql[] =
-	"SELECT d.delivery_id, d.kind, d.channel, coalesce(d.office_id, ''), d.veileder_id, d.state,"
+	"WITH it AS (SELECT i.* FROM @state@.item i WHERE i.person_id = ANY ($1::text[])),"
+	" carried AS ("
+	"  SELECT di.delivery_id, i.flag, di.named FROM @state@.delivery_item di"
+	"   JOIN it i ON i.item_id = di.item_id"
+	"  UNION ALL"
+	"  SELECT d.delivery_id, i.flag, NOT c.protected"
+	"   FROM it i"
+	"   JOIN @state@.candidate c ON c.person_id = i.person_id AND c.run_id >= i.first_run_id"
+	"    AND (i.resolved_run_id IS NULL OR c.run_id < i.resolved_run_id) AND i.flag = ANY (c.flags)"
+	"   CROSS JOIN LATERAL (SELECT CASE WHEN NOT c.protected AND NOT c.routed_to_fallback"
+	"     AND EXISTS (SELECT 1 FROM @state@.delivery v WHERE v.run_id = c.run_id AND v.kind = 'worklist'"
+	"      AND v.office_id IS NOT DISTINCT FROM nullif(c.office_id, '') AND v.veileder_id = c.veileder_id)"
+	"     THEN c.veileder_id END AS to_veileder) t"
+	"   JOIN @state@.delivery d ON d.run_id = c.run_id AND d.kind = 'worklist'"
+	"    AND d.office_id IS NOT DISTINCT FROM nullif(c.office_id, '')"
+	"    AND d.veileder_id IS NOT DISTINCT FROM t.to_veileder"
+	"    AND (d.worklist_send = 'all_open' OR (d.worklist_send = 'new' AND c.run_id = i.first_run_id)))"
+	" SELECT d.delivery_id, d.kind, d.channel, coalesce(d.office_id, ''), d.veileder_id, d.state,"
 	" " TS("d.created_at") ", " TS("d.sent_at") ", d.attempts, coalesce(r.as_of::text, ''),"
-	" " FLAGS_OF("array_agg(i.flag)") ", bool_or(di.named)"
-	" FROM @state@.delivery_item di"
-	" JOIN @state@.item i ON i.item_id = di.item_id"
-	" JOIN @state@.delivery d ON d.delivery_id = di.delivery_id"
+	" " FLAGS_OF("array_agg(DISTINCT x.flag)") ", bool_or(x.named)"
+	" FROM carried x"
+	" JOIN @state@.delivery d ON d.delivery_id = x.delivery_id"
 	" LEFT JOIN @state@.run r ON r.run_id = d.run_id"
-	" WHERE i.person_id = ANY ($1::text[])"
 	" GROUP BY d.delivery_id, r.as_of"
 	" ORDER BY d.created_at, d.delivery_id COLLATE \"C\"";
 enum { DE_ID, DE_KIND, DE_CHANNEL, DE_OFFICE, DE_VEILEDER, DE_STATE, DE_CREATED, DE_SENT,

@@ -22,10 +22,11 @@
  * happens to a delivery id already queued.  RETURNING: one row per message
  * added or refreshed, true when it was queued dead.
  */
-#define ENQ_NCOLS 14
+#define ENQ_NCOLS 15
 static const char enqueue_head[] =
 	"INSERT INTO @state@.delivery (delivery_id, run_id, kind, channel, recipient, office_id,"
-	"    veileder_id, subject, text_body, html_body, json_body, item_count, state, last_error)"
+	"    veileder_id, subject, text_body, html_body, json_body, item_count, state, last_error,"
+	"    worklist_send)"
 	" VALUES ";
 static const char *const enqueue_tail[] = {
 	[OUTBOX_KEEP] =
@@ -69,9 +70,10 @@ outbox_enqueue(PGconn *conn, const kvp_config *cfg, const struct outbox_msg *msg
 		q[8] = m->text_body; q[9] = m->html_body; q[10] = m->json_body; q[11] = num[i][1];
 		q[12] = m->state ? m->state : "pending";
 		q[13] = m->last_error;
+		q[14] = m->worklist_send;
 		sb_printf(&sql, "%s($%d, $%d::bigint, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d,"
-			  " $%d::int, $%d, $%d)", i > 0 ? ", " : "", o + 1, o + 2, o + 3, o + 4, o + 5,
-			  o + 6, o + 7, o + 8, o + 9, o + 10, o + 11, o + 12, o + 13, o + 14);
+			  " $%d::int, $%d, $%d, $%d)", i > 0 ? ", " : "", o + 1, o + 2, o + 3, o + 4,
+			  o + 5, o + 6, o + 7, o + 8, o + 9, o + 10, o + 11, o + 12, o + 13, o + 14, o + 15);
 	}
 	sb_puts(&sql, enqueue_tail[on_conflict]);
 	expanded = db_expand(conn, cfg, sb_str(&sql));

@@ -30,6 +30,7 @@ struct outbox_msg {
 	long item_count;
 	const char *state;          /* "pending", or "dead" (with last_error) when it cannot go */
 	const char *last_error;
+	const char *worklist_send;  /* a worklist: delivery.send it was built with (migration 011); else NULL */
 };
 
 /* What queueing a delivery id that is already queued does. */

@@ -20,7 +20,7 @@
  * persons only as a count on their office's fallback list.
  * $1 run_id, $2 delivery.send (new, all_open), $3 delivery.channel.
  */
-/* The run's live items and where each goes (rows_sql and link_sql share it). */
+/* The run's live items and where each goes. */
 #define LIVE_SQL \
 	"live AS (" \
 	/* no office, NULL or '', is one list: one delivery id */ \
@@ -85,20 +85,6 @@ static const char rows_sql[] =
 	/* byte order: any fixed order groups the rows, and "C" sorts fastest */
 	"ORDER BY office_id COLLATE \"C\" NULLS LAST, to_veileder COLLATE \"C\" NULLS LAST, kind,"
 	" case_ref COLLATE \"C\"";
-
-/*
- * Which items each queued worklist carried (migration 010): the same live
- * rows, linked to the delivery of their recipient when it was queued; a
- * protected person's items as counted only (named false).  Same parameters.
- */
-static const char link_sql[] =
-	"WITH " LIVE_SQL
-	" INSERT INTO @state@.delivery_item (delivery_id, item_id, named)"
-	" SELECT d.delivery_id, l.item_id, NOT l.protected FROM live l"
-	" JOIN @state@.delivery d ON d.delivery_id = "
-	DELIVERY_ID_SQL("$1::bigint", "l.office_id", "l.to_veileder")
-	"  AND d.run_id = $1::bigint AND d.kind = 'worklist'"
-	" ON CONFLICT DO NOTHING";
 
 enum { R_KIND = 0, R_OFFICE, R_VEILEDER, R_OFFICE_NAME, R_VNAME, R_EMAIL, R_PROTECTED,
        R_AS_OF, R_DELIVERY_ID, R_CASE_REF, R_REASONS, R_FLAGS, R_MONTHS, R_FIRST_SEEN,
@@ -549,18 +535,9 @@ wl_finish(PGconn *conn, const kvp_config *cfg, struct wl_batch *b, const struct 
 	m->html_body = own[2];
 	m->json_body = own[3];
 	m->item_count = w->persons + w->protected_count;
+	/* which items it carried follows from this and the run's candidates (migration 011) */
+	m->worklist_send = cfg->del_send;
 	return 0;
-}
-
-/* Record the items the run's worklists carried; 0 or -1 logged. */
-static int
-run_link_items(PGconn *conn, const kvp_config *cfg, const char *const *params)
-{
-	char *sql = db_expand(conn, cfg, link_sql);
-	int rc = db_command(conn, "record the worklists' items", sql, 3, params);
-
-	free(sql);
-	return rc;
 }
 
 int
@@ -619,8 +596,6 @@ worklist_enqueue(PGconn *conn, const kvp_config *cfg, int64_t run_id)
 	if (have && wl_finish(conn, cfg, batch, &cur, run_id, &queued, &dead) < 0)
 		goto cleanup;
 	if (wl_batch_flush(conn, cfg, batch, &queued, &dead) < 0)
-		goto cleanup;
-	if (run_link_items(conn, cfg, params) < 0)
 		goto cleanup;
 	cursor = false;
 	if (db_command(conn, "close the worklist rows", "CLOSE kvp_worklist_rows", 0, NULL) < 0)

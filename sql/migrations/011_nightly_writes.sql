@@ -20,3 +20,18 @@ COMMENT ON COLUMN @state@.item.last_seen IS
   'as_of of the last run that saw the item, written when it is resolved; NULL while it is live: the latest stored run sees every live item';
 COMMENT ON COLUMN @state@.item.last_run_id IS
   'the last run that saw the item, written when it is resolved; NULL while it is live (the latest stored run)';
+
+-- Likewise every night linked every open item to its worklist in
+-- delivery_item: one row per open item per night.  The run's candidates
+-- already say where each item went (its office and veileder, fallback,
+-- protected), and the worklist deliveries of that run are stored, so from
+-- this migration a worklist records which items it carried by what it was
+-- queued with: worklist_send, delivery.send at the time ('all_open': every
+-- item live at its run; 'new': those its run made).  kvpscan history joins
+-- them (history.c); delivery_item keeps the links written before.
+ALTER TABLE @state@.delivery ADD COLUMN worklist_send text
+    CHECK (worklist_send IN ('new', 'all_open'));
+COMMENT ON COLUMN @state@.delivery.worklist_send IS
+  'a worklist queued from migration 011 on: the items it carried, every item live at its run (all_open) or those the run made (new), routed by the run''s candidates';
+COMMENT ON TABLE @state@.delivery_item IS
+  'the items each worklist delivery carried, written before migration 011 (later worklists: delivery.worklist_send); named false: counted only (a protected person)';

@@ -61,11 +61,11 @@ NOT_INFORMED|INFORMED|2026-02-10|Z990001" \
 	"$(psql_q "SELECT flag, coalesce(resolved_event, ''), coalesce(resolved_event_date::text, ''),
 	                  coalesce(resolved_event_veileder, '') FROM kvpscan.item WHERE case_ref = 'HI-A' ORDER BY flag")" \
 	"the resolving source event is stored with the item"
-assert_eq "t|3
-f|3" "$(psql_q "SELECT di.named, count(*) FROM kvpscan.delivery_item di JOIN kvpscan.item i USING (item_id)
-	                  JOIN kvpscan.delivery d USING (delivery_id)
-	                 WHERE d.run_id = $run1 AND i.case_ref IN ('HI-A', 'HI-P') GROUP BY 1 ORDER BY 1 DESC")" \
-	"delivery_item: run 1's worklists carried HI-A's three items named, HI-P's as a count"
+# which items a worklist carried follows from the run's candidates and the
+# worklist's delivery.send (migration 011): nothing is linked per item and night
+assert_eq 0 "$(psql_q "SELECT count(*) FROM kvpscan.delivery_item")" "no delivery_item row per open item and night"
+assert_eq "all_open" "$(psql_q "SELECT string_agg(DISTINCT worklist_send, ',') FROM kvpscan.delivery WHERE kind = 'worklist'")" \
+	"every worklist records the delivery.send it was built with"
 
 # text
 assert_status 0 "history HI-A" -- k history HI-A
@@ -118,6 +118,11 @@ assert_eq "[('NOT_INFORMED', 'RESOLVED', '2026-01-15', '2026-02-20', 36, {'event
 assert_eq "[('$wl1', 'worklist', 'spool', '0301', 'Z990001', 'sent', 1, '2026-01-15', ['NOT_INFORMED', 'NOT_ASSESSED', 'AEV_MISSING'], True, True), ('$(psql_q "SELECT delivery_id FROM kvpscan.delivery WHERE run_id = $run2 AND veileder_id = 'Z990001'")', 'worklist', 'spool', '0301', 'Z990001', 'sent', 1, '2026-02-20', ['NOT_ASSESSED', 'AEV_MISSING'], True, True), ('$wl3', 'worklist', 'spool', '0301', 'Z990001', 'pending', 0, '2026-03-05', ['NOT_ASSESSED'], True, False)]" \
 	"$(jf "$T_SCRATCH/a.json" '[(x["delivery_id"], x["kind"], x["channel"], x["office_id"], x["veileder_id"], x["state"], x["attempts"], x["run_as_of"], x["flags"], x["named"], x["sent_at"] is not None) for x in d["deliveries"]]')" \
 	"json: every delivery that carried it"
+# and those are exactly the worklists whose own body names HI-A: what was queued and sent
+assert_eq "$(psql_q "SELECT string_agg(delivery_id, ' ' ORDER BY delivery_id) FROM kvpscan.delivery
+                     WHERE kind = 'worklist' AND json_body LIKE '%\"HI-A\"%'")" \
+	"$(jf "$T_SCRATCH/a.json" '" ".join(sorted(x["delivery_id"] for x in d["deliveries"]))')" \
+	"json: the deliveries that carried it are the worklists whose body names it"
 assert_eq "[('2026-02-20', ['NOT_ASSESSED', 'AEV_MISSING'], 36, False, [('$rp', 'spool', '0301', 'sent')]), ('2026-03-05', ['NOT_ASSESSED'], 49, False, [])]" \
 	"$(jf "$T_SCRATCH/a.json" '[(e["as_of"], e["flags"], e["days_open"], e["protected"], [(r["delivery_id"], r["channel"], r["office_id"], r["state"]) for r in e["reports"]]) for e in d["escalations"]]')" \
 	"json: the escalations with the målekort delivered to the leader"
