@@ -69,7 +69,9 @@ typedef struct cmd_option {
  * first_arg NULL the command takes no arguments, and a leftover one is logged
  * as "unexpected argument" with usage(stderr), KVP_EXIT_USAGE; otherwise
  * *first_arg is set to the index of the first argument and the caller checks
- * them.  Values are checked by the caller afterwards.  Typical use:
+ * them.  Values are checked by the caller afterwards.  optind must be 1 on
+ * entry (main.c sets it; a dispatcher such as cmd_target sets it again); a
+ * table has at most 15 entries.  Typical use:
  *
  *	const char *format = "csv", *as_of = NULL;
  *	bool deliver = false;
