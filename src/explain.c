@@ -1,7 +1,6 @@
 /* explain.c - "kvpscan explain CASE_REF": why one person is or is not flagged */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -386,31 +385,27 @@ done:
 int
 cmd_explain(int argc, char **argv, kvp_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{"as-of", required_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
 	const char *as_of_arg = NULL, *case_ref;
+	const cmd_option opts[] = {
+		{"as-of", .value = &as_of_arg},
+		{NULL}
+	};
 	char as_of[11];
 	PGconn *conn = NULL;
 	PGresult *who = NULL;
 	const char *p[2];
-	int c, rc = KVP_EXIT_FAILURE;
+	int first, rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'a': as_of_arg = optarg; break;
-		case 'h': explain_usage(stdout); return KVP_EXIT_OK;
-		default: explain_usage(stderr); return KVP_EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
+	rc = cmd_options(argc, argv, opts, explain_usage, &first);
+	if (rc != CMD_PROCEED)
+		return rc;
+	rc = KVP_EXIT_FAILURE;
+	if (first != argc - 1) {
 		log_error("explain needs exactly one CASE_REF");
 		explain_usage(stderr);
 		return KVP_EXIT_USAGE;
 	}
-	case_ref = argv[optind];
+	case_ref = argv[first];
 	if (!as_of_arg_valid(as_of_arg))
 		return KVP_EXIT_USAGE;
 	conn = cmd_connect_as_of(&ctx->cfg, as_of_arg, as_of);

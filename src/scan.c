@@ -1,7 +1,6 @@
 /* scan.c - "kvpscan scan": identify candidates, print them or store the run */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -754,42 +753,30 @@ scan_summary_print(const scan_summary *s, const char *as_of, FILE *out)
 int
 cmd_scan(int argc, char **argv, kvp_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{"as-of", required_argument, NULL, 'a'},
-		{"dry-run", no_argument, NULL, 'n'},
-		{"format", required_argument, NULL, 'f'},
-		{"include-excluded", no_argument, NULL, 'x'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
+	const char *as_of_arg = NULL, *format = NULL;
+	bool dry_run = false, include_excluded = false;
+	const cmd_option opts[] = {
+		{"as-of", .value = &as_of_arg},
+		{"dry-run", .flag = &dry_run},
+		{"format", .value = &format},
+		{"include-excluded", .flag = &include_excluded},
+		{NULL}
 	};
-	const char *as_of_arg = NULL;
 	char as_of[11];
-	bool dry_run = false, include_excluded = false, format_given = false;
+	bool format_given;
 	enum scan_format fmt = SCAN_FMT_CSV;
 	PGconn *conn = NULL;
 	scan_summary sum;
-	int c, rc = KVP_EXIT_FAILURE;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'a': as_of_arg = optarg; break;
-		case 'n': dry_run = true; break;
-		case 'x': include_excluded = true; break;
-		case 'f':
-			if (scan_format_parse(optarg, &fmt) < 0) {
-				log_error("invalid value for --format: \"%s\"", optarg);
-				log_hint("use csv, json or table");
-				return KVP_EXIT_USAGE;
-			}
-			format_given = true;
-			break;
-		case 'h': scan_usage(stdout); return KVP_EXIT_OK;
-		default: scan_usage(stderr); return KVP_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		log_error("unexpected argument \"%s\"", argv[optind]);
-		scan_usage(stderr);
+	rc = cmd_options(argc, argv, opts, scan_usage, NULL);
+	if (rc != CMD_PROCEED)
+		return rc;
+	rc = KVP_EXIT_FAILURE;
+	format_given = format != NULL;
+	if (format_given && scan_format_parse(format, &fmt) < 0) {
+		log_error("invalid value for --format: \"%s\"", format);
+		log_hint("use csv, json or table");
 		return KVP_EXIT_USAGE;
 	}
 	if (!as_of_arg_valid(as_of_arg))
