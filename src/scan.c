@@ -80,53 +80,46 @@ scan_params_init(scan_params *sp, const kvp_config *cfg, const char *as_of,
 	return 0;
 }
 
+/* Create the transaction's temporary table name AS body (n params); 0 or -1 logged. */
+static int
+temp_table(PGconn *conn, const kvp_config *cfg, const char *what, const char *name,
+	   const char *body, int n, const char *const *params)
+{
+	char *sql = xasprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS %s", name, body);
+	char *expanded = db_expand(conn, cfg, sql);
+	int rc = db_command(conn, what, expanded, n, params);
+
+	free(expanded);
+	free(sql);
+	return rc;
+}
+
 int
 scan_payments(PGconn *conn, const kvp_config *cfg, const scan_params *sp, bool duplicates)
 {
-	char *sql = xasprintf("CREATE TEMP TABLE kvp_pay ON COMMIT DROP AS %s", sql_get("payments.sql"));
-	char *expanded = db_expand(conn, cfg, sql);
 	const char *p[SCAN_PAY_NPARAMS], *ig[2], *doc[4];
-	int rc;
 
 	memcpy(p, sp->pay_values, sizeof(p));
 	p[4] = duplicates ? "true" : "false";
-	rc = db_command(conn, "payments pass", expanded, SCAN_PAY_NPARAMS, p);
-	free(expanded);
-	free(sql);
-	if (rc < 0)
-		return rc;
-
-	/* the current innsatsgruppe, once: identify, data quality and explain read kvp_ig */
-	sql = xasprintf("CREATE TEMP TABLE kvp_ig ON COMMIT DROP AS %s", sql_get("innsatsgruppe.sql"));
-	expanded = db_expand(conn, cfg, sql);
 	ig[0] = sp->pay_values[0];
 	ig[1] = sp->pay_values[3];
-	rc = db_command(conn, "innsatsgruppe pass", expanded, 2, ig);
-	free(expanded);
-	free(sql);
-	if (rc < 0)
-		return rc;
-
-	/* the participations active on D, once: identify, the checks, the office counts, explain */
-	sql = xasprintf("CREATE TEMP TABLE kvp_active ON COMMIT DROP AS %s", sql_get("participation_active.sql"));
-	expanded = db_expand(conn, cfg, sql);
-	rc = db_command(conn, "active participations", expanded, 2, ig);
-	free(expanded);
-	free(sql);
-	if (rc < 0)
-		return rc;
-
-	/* what documents each flag's duty on D (the validity spans): identify, resolving, explain */
-	sql = xasprintf("CREATE TEMP TABLE kvp_documented ON COMMIT DROP AS %s", sql_get("documented.sql"));
-	expanded = db_expand(conn, cfg, sql);
 	doc[0] = sp->values[0];
 	doc[1] = sp->num[4];
 	doc[2] = sp->num[5];
 	doc[3] = sp->pay_values[3];
-	rc = db_command(conn, "documented duties", expanded, 4, doc);
-	free(expanded);
-	free(sql);
-	return rc;
+	if (temp_table(conn, cfg, "payments pass", "kvp_pay", sql_get("payments.sql"),
+		       SCAN_PAY_NPARAMS, p) < 0
+	    /* the current innsatsgruppe, once: identify, data quality and explain read kvp_ig */
+	    || temp_table(conn, cfg, "innsatsgruppe pass", "kvp_ig", sql_get("innsatsgruppe.sql"),
+			  2, ig) < 0
+	    /* the participations active on D, once: identify, the checks, the office counts, explain */
+	    || temp_table(conn, cfg, "active participations", "kvp_active",
+			  sql_get("participation_active.sql"), 2, ig) < 0
+	    /* what documents each flag's duty on D (the validity spans): identify, resolving, explain */
+	    || temp_table(conn, cfg, "documented duties", "kvp_documented", sql_get("documented.sql"),
+			  4, doc) < 0)
+		return -1;
+	return 0;
 }
 
 void
@@ -176,7 +169,7 @@ scan_sql_self_assessment(const char *tmpl, bool has)
 int
 scan_participation_checks(PGconn *conn, const kvp_config *cfg, const char *as_of, bool *has_sa)
 {
-	char num[2][32], *body, *sql, *expanded;
+	char num[2][32], *body;
 	const char *p[3] = {as_of, num[0], num[1]};
 	int rc;
 
@@ -186,11 +179,7 @@ scan_participation_checks(PGconn *conn, const kvp_config *cfg, const char *as_of
 	snprintf(num[0], sizeof(num[0]), "%.17g", cfg->part_min_hours);
 	snprintf(num[1], sizeof(num[1]), "%d", cfg->part_max_duration_months);
 	body = scan_sql_self_assessment(sql_get("participation_checks.sql"), *has_sa);
-	sql = xasprintf("CREATE TEMP TABLE kvp_part ON COMMIT DROP AS %s", body);
-	expanded = db_expand(conn, cfg, sql);
-	rc = db_command(conn, "participation checks", expanded, 3, p);
-	free(expanded);
-	free(sql);
+	rc = temp_table(conn, cfg, "participation checks", "kvp_part", body, 3, p);
 	free(body);
 	return rc;
 }
