@@ -29,11 +29,12 @@ static const char persons_sql[] =
 static const char source_person_sql[] =
 	"SELECT coalesce(array_agg(person_id), '{}')::text FROM @src@.person WHERE case_ref = $1";
 
-/* $1 person_ids: each succeeded run in which the case was a candidate */
+/* $1 person_ids: each succeeded run in which the case was a candidate (a row holds until_run_id, 011) */
 static const char runs_sql[] =
 	"SELECT r.run_id, r.as_of::text, array_to_string(c.reasons, '+'), array_to_string(c.flags, '+'),"
 	" coalesce(c.office_id, ''), c.veileder_id, c.routed_to_fallback, c.protected"
-	" FROM @state@.candidate c JOIN @state@.run r ON r.run_id = c.run_id"
+	" FROM @state@.candidate c JOIN @state@.run r ON r.run_id >= c.run_id"
+	"  AND (c.until_run_id IS NULL OR r.run_id < c.until_run_id)"
 	" WHERE c.person_id = ANY ($1::text[]) AND r.status = 'succeeded'"
 	" ORDER BY r.as_of, r.run_id";
 enum { RU_ID, RU_AS_OF, RU_REASONS, RU_FLAGS, RU_OFFICE, RU_VEILEDER, RU_FALLBACK, RU_PROTECTED };
@@ -70,16 +71,18 @@ static const char deliveries_sql[] =
 	"  UNION ALL"
 	"  SELECT d.delivery_id, i.flag, NOT c.protected"
 	"   FROM it i"
-	"   JOIN @state@.candidate c ON c.person_id = i.person_id AND c.run_id >= i.first_run_id"
-	"    AND (i.resolved_run_id IS NULL OR c.run_id < i.resolved_run_id) AND i.flag = ANY (c.flags)"
+	"   JOIN @state@.run r ON r.status = 'succeeded' AND r.run_id >= i.first_run_id"
+	"    AND (i.resolved_run_id IS NULL OR r.run_id < i.resolved_run_id)"
+	"   JOIN @state@.candidate c ON c.person_id = i.person_id AND c.run_id <= r.run_id"
+	"    AND (c.until_run_id IS NULL OR c.until_run_id > r.run_id) AND i.flag = ANY (c.flags)"
 	"   CROSS JOIN LATERAL (SELECT CASE WHEN NOT c.protected AND NOT c.routed_to_fallback"
-	"     AND EXISTS (SELECT 1 FROM @state@.delivery v WHERE v.run_id = c.run_id AND v.kind = 'worklist'"
+	"     AND EXISTS (SELECT 1 FROM @state@.delivery v WHERE v.run_id = r.run_id AND v.kind = 'worklist'"
 	"      AND v.office_id IS NOT DISTINCT FROM nullif(c.office_id, '') AND v.veileder_id = c.veileder_id)"
 	"     THEN c.veileder_id END AS to_veileder) t"
-	"   JOIN @state@.delivery d ON d.run_id = c.run_id AND d.kind = 'worklist'"
+	"   JOIN @state@.delivery d ON d.run_id = r.run_id AND d.kind = 'worklist'"
 	"    AND d.office_id IS NOT DISTINCT FROM nullif(c.office_id, '')"
 	"    AND d.veileder_id IS NOT DISTINCT FROM t.to_veileder"
-	"    AND (d.worklist_send = 'all_open' OR (d.worklist_send = 'new' AND c.run_id = i.first_run_id)))"
+	"    AND (d.worklist_send = 'all_open' OR (d.worklist_send = 'new' AND r.run_id = i.first_run_id)))"
 	" SELECT d.delivery_id, d.kind, d.channel, coalesce(d.office_id, ''), d.veileder_id, d.state,"
 	" " TS("d.created_at") ", " TS("d.sent_at") ", d.attempts, coalesce(r.as_of::text, ''),"
 	" " FLAGS_OF("array_agg(DISTINCT x.flag)") ", bool_or(x.named)"

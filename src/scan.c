@@ -333,11 +333,34 @@ static const char participation_candidates[] =
 	" SELECT person_id, case_ref, office_id, veileder_id, routed_to_fallback,"
 	" '{IN_PROGRAMME}'::text[], flags, 0, protected FROM kvp_part WHERE cardinality(flags) > 0";
 
+/*
+ * The run's candidates against the current candidate rows (migration 011:
+ * a row holds until a run sees the candidate otherwise): changed is a
+ * candidate that is new, gone, or not the same in any column.
+ */
+static const char candidate_diff_table[] =
+	"CREATE TEMP TABLE kvp_cdiff ON COMMIT DROP AS"
+	" SELECT s.run_id AS span_run_id, s.person_id AS span_person_id, c.*,"
+	"  c.person_id IS NULL OR s.person_id IS NULL"
+	"   OR (c.case_ref, c.office_id, c.veileder_id, c.routed_to_fallback, c.reasons, c.flags,"
+	"       c.months, c.protected) IS DISTINCT FROM (s.case_ref, s.office_id, s.veileder_id,"
+	"       s.routed_to_fallback, s.reasons, s.flags, s.months, s.protected) AS changed"
+	" FROM kvp_cand c FULL JOIN (SELECT * FROM @state@.candidate WHERE until_run_id IS NULL) s"
+	"  ON s.person_id = c.person_id";
+
+/* The current rows of candidates that changed or are gone end with this run. */
+static const char close_candidates[] =
+	"UPDATE @state@.candidate s SET until_run_id = $1::bigint"
+	" FROM kvp_cdiff d"
+	" WHERE s.until_run_id IS NULL AND s.person_id = d.span_person_id AND s.run_id = d.span_run_id"
+	"  AND d.changed";
+
+/* New and changed candidates: a row from this run on. */
 static const char store_candidates[] =
 	"INSERT INTO @state@.candidate (run_id, person_id, case_ref, office_id, veileder_id,"
 	" routed_to_fallback, reasons, flags, months, protected)"
 	" SELECT $1::bigint, person_id, case_ref, office_id, veileder_id, routed_to_fallback,"
-	" reasons, flags, months, protected FROM kvp_cand";
+	" reasons, flags, months, protected FROM kvp_cdiff WHERE changed AND person_id IS NOT NULL";
 
 /*
  * The night's difference between the run's (person, flag) pairs and the
@@ -585,7 +608,10 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 	if (db_command(conn, "analyzing the candidates", "ANALYZE kvp_cand (person_id)", 0, NULL) < 0)
 		goto done;
 	p[0] = run_id; p[1] = as_of;
-	if (run_count(conn, cfg, "storing the candidates", store_candidates, 1, p) < 0)
+	if (run_count(conn, cfg, "comparing the candidates with the stored ones", candidate_diff_table,
+		      0, NULL) < 0
+	    || run_count(conn, cfg, "closing changed candidates", close_candidates, 1, p) < 0
+	    || run_count(conn, cfg, "storing new and changed candidates", store_candidates, 1, p) < 0)
 		goto done;
 
 	/* the worklist items' lifecycle: what changed since the last run */

@@ -75,12 +75,14 @@ static const char rows_sql[] =
 	"       c.months, p.first_seen::text, r.as_of - p.first_seen, p.is_new"
 	"  FROM persons p CROSS JOIN r"
 	/*
-	 * one index probe per person, whatever the statistics say: the run's
-	 * candidates are new rows the planner does not know (a join it thought
-	 * one row long rescanned the run per person: 270 s)
+	 * one index probe per person (candidate_person_idx), whatever the
+	 * statistics say: the run's candidates are new rows the planner does
+	 * not know (a join it thought one row long rescanned the run per
+	 * person: 270 s); a row holds until until_run_id (migration 011)
 	 */
 	"  LEFT JOIN LATERAL (SELECT c.reasons, c.months FROM @state@.candidate c"
-	"   WHERE c.run_id = $1::bigint AND c.person_id = p.person_id LIMIT 1) c ON true"
+	"   WHERE c.person_id = p.person_id AND c.run_id <= $1::bigint"
+	"     AND (c.until_run_id IS NULL OR c.until_run_id > $1::bigint) LIMIT 1) c ON true"
 	" WHERE NOT p.protected) w "
 	/* byte order: any fixed order groups the rows, and "C" sorts fastest */
 	"ORDER BY office_id COLLATE \"C\" NULLS LAST, to_veileder COLLATE \"C\" NULLS LAST, kind,"

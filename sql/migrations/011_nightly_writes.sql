@@ -35,3 +35,25 @@ COMMENT ON COLUMN @state@.delivery.worklist_send IS
   'a worklist queued from migration 011 on: the items it carried, every item live at its run (all_open) or those the run made (new), routed by the run''s candidates';
 COMMENT ON TABLE @state@.delivery_item IS
   'the items each worklist delivery carried, written before migration 011 (later worklists: delivery.worklist_send); named false: counted only (a protected person)';
+
+-- And every run stored every flagged candidate again, though most are the
+-- same person with the same reasons, flags, months and routing as the night
+-- before.  From this migration a candidate row holds from its run_id (the
+-- first run that had it so) until until_run_id, the first succeeded run
+-- that no longer had it so (NULL: the latest run has it).  A run writes a
+-- row only for a candidate that is new or changed, and closes the row of
+-- one that changed or is gone; "the candidates of run R" are the rows with
+-- run_id <= R and (until_run_id NULL or > R).  The rows stored before this
+-- migration become rows of one run each.
+ALTER TABLE @state@.candidate ADD COLUMN until_run_id bigint;
+UPDATE @state@.candidate c SET until_run_id = n.next_run_id
+  FROM (SELECT run_id, lead(run_id) OVER (ORDER BY run_id) AS next_run_id
+          FROM @state@.run WHERE status = 'succeeded') n
+ WHERE n.run_id = c.run_id AND n.next_run_id IS NOT NULL;
+ALTER TABLE @state@.candidate ADD CHECK (until_run_id > run_id);
+CREATE INDEX candidate_current_idx ON @state@.candidate (person_id) WHERE until_run_id IS NULL;
+CREATE INDEX candidate_person_idx ON @state@.candidate (person_id, run_id);
+COMMENT ON TABLE @state@.candidate IS
+  'each flagged candidate as the runs from run_id until until_run_id (exclusive; NULL: the latest run) saw it; veileder_id is NULL when routed to the office fallback';
+COMMENT ON COLUMN @state@.candidate.until_run_id IS
+  'the first succeeded run that no longer had this row so (changed or gone); NULL while the latest run has it (migration 011)';

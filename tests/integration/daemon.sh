@@ -157,7 +157,8 @@ case $((after - before)) in
 *) not_ok "SIGTERM during a scan: at most one run" "$before -> $after" ;;
 esac
 half=$(psql_q "SELECT count(*) FROM kvpscan.run r WHERE (status = 'succeeded' AND flagged <>
-        (SELECT count(*) FROM kvpscan.candidate c WHERE c.run_id = r.run_id))
+        (SELECT count(*) FROM kvpscan.candidate c WHERE c.run_id <= r.run_id
+          AND (c.until_run_id IS NULL OR c.until_run_id > r.run_id)))
      OR (status = 'failed' AND EXISTS (SELECT 1 FROM kvpscan.candidate c WHERE c.run_id = r.run_id))")
 assert_eq 0 "$half" "no half-written run"
 psql_q "DROP TRIGGER slow_scan ON kvpscan.candidate" >/dev/null

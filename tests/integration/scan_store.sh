@@ -90,7 +90,20 @@ xmins() { psql_q "SELECT string_agg(flag || '=' || xmin::text, ' ' ORDER BY flag
                     WHERE case_ref = '$1' AND state <> 'RESOLVED'"; }
 a_before=$(xmins LIFE-A)
 b_before=$(xmins LIFE-B)
+cands() {	# cands RUN_AS_OF: that run's candidates (the rows that hold at it), one per line
+	psql_q "SELECT c.case_ref || ':' || array_to_string(c.flags, '+') || ':' || c.months
+	          FROM kvpscan.candidate c JOIN kvpscan.run r ON r.as_of = '$1' AND r.status = 'succeeded'
+	         WHERE c.run_id <= r.run_id AND (c.until_run_id IS NULL OR c.until_run_id > r.run_id)
+	         ORDER BY 1"
+}
+c_rows=$(psql_q "SELECT count(*) FROM kvpscan.candidate")
 assert_status 0 "scan as of 2023-05-02, nothing changed in the source" -- k scan --as-of 2023-05-02
+assert_eq "$c_rows" "$(psql_q "SELECT count(*) FROM kvpscan.candidate")" "unchanged candidates are not stored again"
+assert_eq "$(cands 2023-05-01)" "$(cands 2023-05-02)" "the quiet night's candidates are the night before's"
+assert_contains "$(cands 2023-05-02)" "LIFE-A:NOT_ASSESSED+AEV_MISSING:" "LIFE-A is a candidate of the quiet night"
+assert_eq "2023-05-01" "$(psql_q "SELECT string_agg(r.as_of::text, ',' ORDER BY r.run_id) FROM kvpscan.candidate c
+	JOIN kvpscan.run r ON r.run_id = c.run_id WHERE c.case_ref = 'LIFE-A' AND c.until_run_id IS NULL")" \
+	"LIFE-A's current row holds from the run that last changed it (NOT_INFORMED resolved)"
 assert_eq "$a_before" "$(xmins LIFE-A)" "unchanged open items are not rewritten"
 [ "$b_before" != "$(xmins LIFE-B)" ] && ok "NEW items are rewritten as OPEN" || not_ok "NEW items are rewritten as OPEN"
 assert_eq "0|4|0" "$(psql_q "SELECT items_new, items_open, items_resolved FROM kvpscan.run WHERE as_of = '2023-05-02'")" \
