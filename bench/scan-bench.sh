@@ -44,7 +44,8 @@
 # inserts, updates and deletes (pg_stat_user_tables), both over nights 2 to N
 # (night 1 is not steady: every item goes from NEW to OPEN, item's pages make
 # room for updated rows), and the projection to a year of nightly runs (365:
-# the state after night 1 and 363 nights at that growth).  Last, one summary row per load, a Markdown table.
+# the state after night 1 and 363 nights at that growth).  Last, one
+# summary row per load, a Markdown table.
 set -u
 top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=${1:-.}; shift || true
