@@ -74,6 +74,36 @@ assert_status 0 "migrate from version 1 to the latest" -- kvp migrate
 assert_eq "$LATEST" "$(version)" "the upgrade reaches the latest version"
 assert_contains "$OUT" "is now at version $LATEST" "the upgrade reports the new version"
 
+# ---------------------------------------------------------------- 011 keeps the stored trail
+# state written under 010 (a row per candidate per run, live items with
+# last_seen) reads the same after 011 (rows that hold until a later run)
+drop_state
+assert_status 0 "migrate --to 10" -- kvp migrate --to 10
+psql -X -q -v ON_ERROR_STOP=1 <<'SQL' || not_ok "010 state rows stored for the upgrade"
+INSERT INTO kvpscan.run (run_id, as_of, started_at, status, rule_version) OVERRIDING SYSTEM VALUE VALUES
+  (1, '2024-01-01', now(), 'succeeded', 'kvp-2019.1'), (2, '2024-01-02', now(), 'failed', 'kvp-2019.1'),
+  (3, '2024-01-03', now(), 'succeeded', 'kvp-2019.1');
+INSERT INTO kvpscan.candidate (run_id, person_id, case_ref, routed_to_fallback, reasons, flags, months, protected) VALUES
+  (1, 'P1', 'M-1', true, '{LONG_TERM}', '{NOT_INFORMED}', 5, false),
+  (1, 'P2', 'M-2', true, '{LONG_TERM}', '{AEV_MISSING}', 5, false),
+  (3, 'P1', 'M-1', true, '{LONG_TERM}', '{NOT_INFORMED}', 5, false);
+INSERT INTO kvpscan.item (person_id, flag, state, case_ref, routed_to_fallback, protected, first_seen, last_seen,
+                          resolved_on, first_run_id, last_run_id, resolved_run_id) VALUES
+  ('P1', 'NOT_INFORMED', 'OPEN', 'M-1', true, false, '2024-01-01', '2024-01-03', NULL, 1, 3, NULL),
+  ('P2', 'AEV_MISSING', 'RESOLVED', 'M-2', true, false, '2024-01-01', '2024-01-01', '2024-01-03', 1, 1, 3);
+SQL
+assert_status 0 "migrate from 10 over stored runs" -- kvp migrate
+assert_eq "1|P1|3
+1|P2|3
+3|P1|" "$(psql_q "SELECT run_id, person_id, coalesce(until_run_id::text, '') FROM kvpscan.candidate ORDER BY run_id, person_id")" \
+	"011: each stored candidate row holds until the next succeeded run, the latest run's rows stay current"
+assert_eq "M-1|OPEN||
+M-2|RESOLVED|2024-01-01|1" "$(psql_q "SELECT case_ref, state, coalesce(last_seen::text, ''), coalesce(last_run_id::text, '')
+	FROM kvpscan.item ORDER BY case_ref")" "011: a live item's last_seen is the latest run's, a resolved one keeps its own"
+run_cands() { psql_q "SELECT string_agg(person_id, ',' ORDER BY person_id) FROM kvpscan.candidate
+	WHERE run_id <= $1 AND (until_run_id IS NULL OR until_run_id > $1)"; }
+assert_eq "P1,P2 P1" "$(run_cands 1) $(run_cands 3)" "011: the candidates of each run are those it stored"
+
 # ---------------------------------------------------------------- too new
 psql_q "INSERT INTO kvpscan.schema_version (version, name) VALUES (999, '999_future.sql')"
 assert_status 1 "a database newer than the program is refused" -- kvp migrate
