@@ -5,6 +5,9 @@
 #   KVP_BENCH_DRY=N      dry runs per load (default 3)
 #   KVP_BENCH_SHAPE="S..." data shapes, any of demo, longopen, history
 #                        (default "demo longopen"; "all" is all three)
+#   KVP_BENCH_SEND=S     delivery.send for the stored scans: all_open (kvpscan's
+#                        default: every open item in every night's worklists)
+#                        or new (only items not delivered before)
 #   KVP_BENCH_PROFILE=1  per load, one more night (not counted) under the
 #                        server's log_min_duration_statement = 0, and its
 #                        longest statements (where a night's time goes)
@@ -54,6 +57,8 @@ sizes=${*:-25000 200000}
 nights=${KVP_BENCH_NIGHTS:-5}
 drys=${KVP_BENCH_DRY:-3}
 profile=${KVP_BENCH_PROFILE:-0}
+send=${KVP_BENCH_SEND:-all_open}
+case $send in all_open | new) ;; *) echo "scan-bench: KVP_BENCH_SEND is all_open or new" >&2; exit 2 ;; esac
 shapes=${KVP_BENCH_SHAPE:-demo longopen}
 [ "$shapes" = all ] && shapes="demo longopen history"
 for s in $shapes; do
@@ -67,7 +72,7 @@ if [ "$nights" -lt 1 ] || [ "$drys" -lt 1 ]; then echo "scan-bench: at least one
 . "$top_srcdir/tests/lib/pg.sh"
 pg_start || exit 1
 scratch_dir
-printf 'log = { destination = "stderr"; level = "warning"; };\n' >"$T_SCRATCH/b.conf"
+printf 'log = { destination = "stderr"; level = "warning"; };\ndelivery = { send = "%s"; };\n' "$send" >"$T_SCRATCH/b.conf"
 ASOF=2024-06-15
 YEAR=365	# nightly runs in a year: the first run and YEAR - 1 nights
 
@@ -255,7 +260,7 @@ for n in $sizes; do
 		esac
 	done
 done
-printf '\nsummary, one row per load (nights %s, dry runs %s): candidates and flagged of the first run, open items\n' "$nights" "$drys"
+printf '\nsummary, one row per load (nights %s, dry runs %s, delivery.send %s): candidates and flagged of the first run, open items\n' "$nights" "$drys" "$send"
 printf 'after the last night, times in ms (steady nightly: nights 2 to N), rows/night the state schema'"'"'s rows inserted, updated and deleted per night,\n'
 printf 'MB/year the state schema after a year of nightly runs\n'
 printf '| shape | persons | months | payment rows | candidates | flagged | open items | first scan | nightly scan | steady nightly | dry run | core | dry/core | nightly/core | steady/core | rows/night | MB/year |\n'
