@@ -266,6 +266,8 @@ cmd_redeliver(int argc, char **argv, kvp_ctx *ctx)
 		"   SET state = 'pending', next_attempt_at = now(), attempts = 0,"
 		"       lease_until = NULL, sent_at = NULL"
 		" WHERE state <> 'sending'"
+		/* blanked after delivery.keep_sent_days: nothing left to send */
+		"   AND (text_body IS NOT NULL OR html_body IS NOT NULL OR json_body IS NOT NULL)"
 		"   AND CASE WHEN $1::text IS NOT NULL THEN delivery_id = $1"
 		"            WHEN $2::bigint > 0 THEN run_id = $2::bigint"
 		"            ELSE state = 'dead' END");
@@ -277,7 +279,8 @@ cmd_redeliver(int argc, char **argv, kvp_ctx *ctx)
 	printf("queued %s deliveries again\n", PQcmdTuples(res));
 	if (id != NULL && strcmp(PQcmdTuples(res), "0") == 0) {
 		log_error("no delivery with that id can be queued again");
-		log_hint("\"kvpscan outbox\" lists the deliveries; one being sent right now cannot be queued");
+		log_detail("one being sent right now cannot be queued, nor one sent more than delivery.keep_sent_days ago (its bodies are blanked)");
+		log_hint("\"kvpscan outbox\" lists the deliveries");
 		goto cleanup;
 	}
 	rc = KVP_EXIT_OK;

@@ -313,6 +313,8 @@ static const opt opts[] = {
 	      "longest wait in seconds between retries"),
 	K_INT("delivery.concurrency", del_concurrency, 8, 1, 64, true,
 	      "deliveries sent in parallel"),
+	K_INT("delivery.keep_sent_days", del_keep_sent_days, 90, 0, 36500, true,
+	      "days a sent delivery keeps its text, HTML and JSON; 0: for ever"),
 	K_ENUM("delivery.channel", del_channel, "spool", v_channel, true,
 	       "how worklists go out"),
 

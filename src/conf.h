@@ -58,6 +58,7 @@ typedef struct kvp_config {
 	int del_backoff_initial;        /* seconds */
 	int del_backoff_max;            /* seconds */
 	int del_concurrency;            /* parallel webhook sends */
+	int del_keep_sent_days;         /* a sent delivery's bodies are kept this long; 0: for ever */
 	char *del_channel;              /* webhook, email, spool: how worklists go */
 
 	/* webhook { } */

@@ -91,6 +91,32 @@ cleanup:
 	return rc;
 }
 
+long
+outbox_prune(PGconn *conn, const kvp_config *cfg)
+{
+	char days[16], *sql;
+	const char *p[1] = {days};
+	PGresult *res;
+	int64_t n = 0;
+
+	if (cfg->del_keep_sent_days <= 0)
+		return 0;
+	snprintf(days, sizeof(days), "%d", cfg->del_keep_sent_days);
+	/* delivery_unpruned_idx (migration 011) holds exactly the rows to look at */
+	sql = db_expand(conn, cfg,
+		"UPDATE @state@.delivery SET text_body = NULL, html_body = NULL, json_body = NULL"
+		" WHERE state = 'sent' AND sent_at < now() - make_interval(days => $1::int)"
+		"   AND (text_body IS NOT NULL OR html_body IS NOT NULL OR json_body IS NOT NULL)");
+	res = db_exec(conn, "blanking old sent deliveries", sql, 1, p);
+	free(sql);
+	if (res == NULL)
+		return -1;
+	if (parse_int64(PQcmdTuples(res), 0, INT64_MAX, &n) < 0)
+		n = 0;
+	PQclear(res);
+	return (long) n;
+}
+
 /*
  * The sender key: a session advisory lock (this key, the sender's backend
  * pid) that a sender holds from before its claim until its results are

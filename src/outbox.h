@@ -55,6 +55,12 @@ int outbox_enqueue(PGconn *conn, const kvp_config *cfg, const struct outbox_msg 
 		   enum outbox_conflict on_conflict, int *dead);
 
 /*
+ * Blank the bodies of deliveries sent more than delivery.keep_sent_days ago
+ * (nothing when it is 0); the rows stay.  Returns how many, or -1 logged.
+ */
+long outbox_prune(PGconn *conn, const kvp_config *cfg);
+
+/*
  * Holding the sender lock (an advisory lock of this session), claim up to
  * limit due deliveries (pending and due; sending with an expired lease or
  * claimed by a sender whose session is gone) in a short transaction, send

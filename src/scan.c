@@ -10,6 +10,7 @@
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
+#include "outbox.h"
 #include "scan.h"
 #include "scan_output.h"
 #include "sqlfiles.h"
@@ -701,7 +702,9 @@ scan_store(PGconn *conn, const kvp_config *cfg, const char *as_of, scan_summary 
 		rc = db_rollback(conn) < 0 ? -1 : 0;
 		goto done;
 	}
-	if (r == 0 && worklist_enqueue(conn, cfg, sum->run_id) >= 0 && db_commit(conn) == 0) {
+	/* the night's worklists into the outbox; the bodies of old sent ones blanked (keep_sent_days) */
+	if (r == 0 && worklist_enqueue(conn, cfg, sum->run_id) >= 0
+	    && (sum->bodies_pruned = outbox_prune(conn, cfg)) >= 0 && db_commit(conn) == 0) {
 		rc = 0;
 		goto done;
 	}
@@ -761,6 +764,9 @@ scan_summary_print(const scan_summary *s, const char *as_of, FILE *out)
 		   "flags: %lld not informed, %lld not assessed, %lld AEV missing; %lld data-quality rows",
 		   s->ex_in_programme, s->ex_pending, s->ex_benefit, s->ex_right_used,
 		   s->flag_not_informed, s->flag_not_assessed, s->flag_aev_missing, s->dq_rows);
+	if (s->bodies_pruned > 0)
+		log_info("blanked the bodies of %lld deliveries sent more than delivery.keep_sent_days ago",
+			 s->bodies_pruned);
 	if (s->dq_rows > 0)
 		log_warning("%lld source rows have data-quality problems", s->dq_rows);
 }

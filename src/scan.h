@@ -50,6 +50,7 @@ typedef struct scan_summary {
 	bool self_assessment_column;    /* the source has assessment.self_assessment */
 	long long items_new, items_open, items_resolved;
 	long long dq_rows;              /* source rows with a data-quality problem */
+	long long bodies_pruned;        /* sent deliveries whose bodies were blanked (keep_sent_days) */
 } scan_summary;
 
 /*

@@ -57,3 +57,11 @@ COMMENT ON TABLE @state@.candidate IS
   'each flagged candidate as the runs from run_id until until_run_id (exclusive; NULL: the latest run) saw it; veileder_id is NULL when routed to the office fallback';
 COMMENT ON COLUMN @state@.candidate.until_run_id IS
   'the first succeeded run that no longer had this row so (changed or gone); NULL while the latest run has it (migration 011)';
+
+-- What stays of the outbox: the worklists themselves, nearly all of a year's
+-- storage with delivery.send = "all_open" (every open item to its veileder
+-- every night, as text, HTML and JSON).  A stored scan blanks the bodies of
+-- deliveries sent more than delivery.keep_sent_days ago (outbox_prune());
+-- the row stays for the audit.  This index holds the rows still to blank.
+CREATE INDEX delivery_unpruned_idx ON @state@.delivery (sent_at)
+    WHERE state = 'sent' AND (text_body IS NOT NULL OR html_body IS NOT NULL OR json_body IS NOT NULL);

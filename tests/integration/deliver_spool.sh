@@ -142,4 +142,31 @@ grep -lqF 'S-TEST-NEW1' "$SPOOL"/wl-"$run2"-*.json 2>/dev/null && ok "the new ca
 grep -rqF 'S-TEST-PROT2' "$SPOOL" && not_ok "the new protected case is not in the spool" \
 	|| ok "the new protected case is not in the spool"
 
+# delivery.keep_sent_days: a stored scan blanks the bodies of deliveries sent
+# longer ago than that and keeps their rows; those cannot be queued again
+cat > "$T_SCRATCH/keep.conf" <<EOC
+delivery = { channel = "spool"; send = "all_open"; keep_sent_days = 30; };
+spool = { directory = "$SPOOL"; };
+EOC
+n1=$(psql_q "SELECT count(*) FROM kvpscan.delivery WHERE run_id = $run1 AND state = 'sent'")
+psql_q "UPDATE kvpscan.delivery SET sent_at = now() - interval '31 days' WHERE run_id = $run1" >/dev/null
+psql_q "UPDATE kvpscan.delivery SET sent_at = now() - interval '29 days' WHERE run_id = $run2" >/dev/null
+assert_status 0 "scan as of 2024-03-03 with keep_sent_days = 30" -- $KVPSCAN -c "$T_SCRATCH/keep.conf" -v scan --as-of 2024-03-03
+assert_contains "$OUT" "blanked the bodies of $n1 deliveries" "the scan says how many bodies it blanked"
+assert_eq "$n1|0" "$(psql_q "SELECT count(*), count(*) FILTER (WHERE coalesce(text_body, html_body, json_body) IS NOT NULL)
+	FROM kvpscan.delivery WHERE run_id = $run1")" "run 1's deliveries, sent 31 days ago: rows kept, bodies blank"
+assert_eq 0 "$(psql_q "SELECT count(*) FROM kvpscan.delivery WHERE run_id = $run2 AND json_body IS NULL")" \
+	"run 2's, sent 29 days ago, keep theirs"
+assert_eq 0 "$(psql_q "SELECT count(*) FROM kvpscan.delivery d JOIN kvpscan.run r USING (run_id)
+	WHERE r.as_of = '2024-03-03' AND d.json_body IS NULL")" "the night's new worklists keep theirs"
+old_id=$(psql_q "SELECT delivery_id FROM kvpscan.delivery WHERE run_id = $run1 ORDER BY delivery_id LIMIT 1")
+assert_status 1 "a blanked delivery cannot be queued again" -- $KVPSCAN -c "$T_SCRATCH/keep.conf" redeliver "$old_id"
+assert_contains "$OUT" "keep_sent_days" "and the message says why"
+assert_eq sent "$(psql_q "SELECT state FROM kvpscan.delivery WHERE delivery_id = '$old_id'")" "it stays sent"
+printf 'delivery = { keep_sent_days = 0; };\n' > "$T_SCRATCH/forever.conf"
+psql_q "UPDATE kvpscan.delivery SET sent_at = now() - interval '3650 days' WHERE run_id = $run2" >/dev/null
+assert_status 0 "scan as of 2024-03-04 with keep_sent_days = 0" -- $KVPSCAN -c "$T_SCRATCH/forever.conf" scan --as-of 2024-03-04
+assert_eq 0 "$(psql_q "SELECT count(*) FROM kvpscan.delivery WHERE run_id = $run2 AND json_body IS NULL")" \
+	"keep_sent_days = 0 keeps the bodies for ever"
+
 finish
