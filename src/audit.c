@@ -342,11 +342,8 @@ audit_options(int argc, char **argv, struct audit_args *a)
 	rc = cmd_options(argc, argv, opts, audit_usage, NULL);
 	if (rc != CMD_PROCEED)
 		return rc;
-	if (strcmp(format, "csv") != 0 && strcmp(format, "json") != 0) {
-		log_error("invalid value for --format: \"%s\"", format);
-		log_hint("use csv or json");
+	if (cmd_choice("format", format, (const char *const[]) {"csv", "json", NULL}) < 0)
 		return KVP_EXIT_USAGE;
-	}
 	if (a->office != NULL && a->office[0] == '\0') {
 		log_error("--office needs an office id");
 		return KVP_EXIT_USAGE;

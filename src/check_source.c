@@ -1004,12 +1004,9 @@ cmd_check_source(int argc, char **argv, kvp_ctx *ctx)
 	if (rc != CMD_PROCEED)
 		goto done;
 	rc = KVP_EXIT_USAGE;
-	json = strcmp(format, "json") == 0;
-	if (!json && strcmp(format, "text") != 0) {
-		log_error("invalid value for --format: \"%s\"", format);
-		log_hint("use text or json");
+	if (cmd_choice("format", format, (const char *const[]) {"text", "json", NULL}) < 0)
 		goto done;
-	}
+	json = strcmp(format, "json") == 0;
 	if (examples != NULL && parse_int64(examples, 0, 100, &nexamples) < 0) {
 		log_error("invalid value for --examples: \"%s\"", examples);
 		log_hint("use a whole number from 0 to 100");

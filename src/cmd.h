@@ -90,6 +90,11 @@ typedef struct cmd_option {
  */
 int cmd_options(int argc, char **argv, const cmd_option *opts, void (*usage)(FILE *out),
 		int *first_arg);
+/*
+ * The index of value in choices (NULL-terminated, in the order the hint
+ * names them), or -1 with "invalid value for --option" and a hint logged.
+ */
+int cmd_choice(const char *option, const char *value, const char *const *choices);
 /* True if argv holds -h or --help before any "--"; for commands' own help. */
 bool cmd_wants_help(int argc, char **argv);
 /* Connect and check the state schema's version; NULL logged.  Caller PQfinish()es. */

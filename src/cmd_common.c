@@ -79,6 +79,24 @@ cmd_options(int argc, char **argv, const cmd_option *opts, void (*usage)(FILE *o
 	return CMD_PROCEED;
 }
 
+int
+cmd_choice(const char *option, const char *value, const char *const *choices)
+{
+	strbuf hint;
+	int i, n;
+
+	for (n = 0; choices[n] != NULL; n++)
+		if (strcmp(value, choices[n]) == 0)
+			return n;
+	sb_init(&hint);
+	for (i = 0; i < n; i++)
+		sb_printf(&hint, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ", choices[i]);
+	log_error("invalid value for --%s: \"%s\"", option, value);
+	log_hint("use %s", sb_str(&hint));
+	sb_free(&hint);
+	return -1;
+}
+
 bool
 cmd_wants_help(int argc, char **argv)
 {

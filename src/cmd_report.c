@@ -92,12 +92,8 @@ cmd_report(int argc, char **argv, kvp_ctx *ctx)
 	c = cmd_options(argc, argv, opts, report_usage, NULL);
 	if (c != CMD_PROCEED)
 		return c;
-	if (strcmp(format, "table") != 0 && strcmp(format, "csv") != 0
-	    && strcmp(format, "json") != 0 && strcmp(format, "html") != 0) {
-		log_error("invalid value for --format: \"%s\"", format);
-		log_hint("use table, csv, json or html");
+	if (cmd_choice("format", format, (const char *const[]) {"table", "csv", "json", "html", NULL}) < 0)
 		return KVP_EXIT_USAGE;
-	}
 	if (strcmp(period, "year") != 0 && strcmp(period, "tertial") != 0 && strcmp(period, "month") != 0) {
 		log_error("invalid value for --period: \"%s\"", period);
 		log_hint("use year, tertial or month");

@@ -50,12 +50,9 @@ cmd_data_quality(int argc, char **argv, kvp_ctx *ctx)
 	if (rc != CMD_PROCEED)
 		return rc;
 	rc = KVP_EXIT_FAILURE;
-	table = strcmp(format, "table") == 0;
-	if (!table && strcmp(format, "csv") != 0) {
-		log_error("invalid value for --format: \"%s\"", format);
-		log_hint("use csv or table");
+	if (cmd_choice("format", format, (const char *const[]) {"csv", "table", NULL}) < 0)
 		return KVP_EXIT_USAGE;
-	}
+	table = strcmp(format, "table") == 0;
 	if (!as_of_arg_valid(as_of_arg))
 		return KVP_EXIT_USAGE;
 	conn = cmd_connect_as_of(&ctx->cfg, as_of_arg, as_of);

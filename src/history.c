@@ -585,11 +585,8 @@ cmd_history(int argc, char **argv, kvp_ctx *ctx)
 	if (rc != CMD_PROCEED)
 		return rc;
 	rc = KVP_EXIT_FAILURE;
-	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
-		log_error("invalid value for --format: \"%s\"", format);
-		log_hint("use text or json");
+	if (cmd_choice("format", format, (const char *const[]) {"text", "json", NULL}) < 0)
 		return KVP_EXIT_USAGE;
-	}
 	if (first + 1 != argc || argv[first][0] == '\0') {
 		log_error(first >= argc ? "a case reference is required" : "give exactly one case reference");
 		history_usage(stderr);

@@ -795,11 +795,9 @@ cmd_scan(int argc, char **argv, kvp_ctx *ctx)
 		return rc;
 	rc = KVP_EXIT_FAILURE;
 	format_given = format != NULL;
-	if (format_given && scan_format_parse(format, &fmt) < 0) {
-		log_error("invalid value for --format: \"%s\"", format);
-		log_hint("use csv, json or table");
+	if (format_given && (cmd_choice("format", format, (const char *const[]) {"csv", "json", "table", NULL}) < 0
+			     || scan_format_parse(format, &fmt) < 0))
 		return KVP_EXIT_USAGE;
-	}
 	if (!as_of_arg_valid(as_of_arg))
 		return KVP_EXIT_USAGE;
 	if (!dry_run && (format_given || include_excluded)) {

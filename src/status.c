@@ -347,12 +347,9 @@ status_options(int argc, char **argv, bool *json)
 	rc = cmd_options(argc, argv, opts, status_usage, NULL);
 	if (rc != CMD_PROCEED)
 		return rc;
-	*json = strcmp(format, "json") == 0;
-	if (!*json && strcmp(format, "table") != 0) {
-		log_error("invalid value for --format: \"%s\"", format);
-		log_hint("use table or json");
+	if (cmd_choice("format", format, (const char *const[]) {"table", "json", NULL}) < 0)
 		return KVP_EXIT_USAGE;
-	}
+	*json = strcmp(format, "json") == 0;
 	return CMD_PROCEED;
 }
 

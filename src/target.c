@@ -207,12 +207,9 @@ target_list(int argc, char **argv, kvp_ctx *ctx)
 	if (rc != CMD_PROCEED)
 		return rc;
 	rc = KVP_EXIT_FAILURE;
-	csv = strcmp(format, "csv") == 0;
-	if (!csv && strcmp(format, "table") != 0) {
-		log_error("invalid value for --format: \"%s\"", format);
-		log_hint("use table or csv");
+	if (cmd_choice("format", format, (const char *const[]) {"table", "csv", NULL}) < 0)
 		return KVP_EXIT_USAGE;
-	}
+	csv = strcmp(format, "csv") == 0;
 	conn = cmd_connect(&ctx->cfg);
 	if (conn == NULL)
 		goto done;

@@ -29,6 +29,24 @@ assert_status 0 "-V after the command" -- "$KVPSCAN" scan -V
 
 # with no database reachable a command fails at run time (1), not as usage (2)
 scratch_dir
+# one check of --format for every command that has it (cmd_choice): exit 2 before
+# any connection, the value named, the choices in the hint
+while IFS='|' read -r cmd hint; do
+	# shellcheck disable=SC2086
+	assert_status 2 "$cmd --format bogus is a usage error" -- "$KVPSCAN" $cmd --format bogus
+	assert_contains "$OUT" 'invalid value for --format: "bogus"' "$cmd: the bad value is named"
+	assert_contains "$OUT" "HINT:  use $hint" "$cmd: the hint lists $hint"
+done <<'EOF2'
+scan --dry-run|csv, json or table
+audit --from 2024-01-01 --to 2024-01-31|csv or json
+check-source|text or json
+report|table, csv, json or html
+data-quality|csv or table
+history X|text or json
+status|table or json
+target list|table or csv
+EOF2
+
 PGHOST=$T_SCRATCH PGPORT=1 PGCONNECT_TIMEOUT=2 \
 	assert_status 1 "an unreachable database is a runtime failure" -- "$KVPSCAN" migrate
 assert_contains "$OUT" "could not connect" "the connection failure is reported"
