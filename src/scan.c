@@ -795,9 +795,13 @@ cmd_scan(int argc, char **argv, kvp_ctx *ctx)
 		return rc;
 	rc = KVP_EXIT_FAILURE;
 	format_given = format != NULL;
-	if (format_given && (cmd_choice("format", format, (const char *const[]) {"csv", "json", "table", NULL}) < 0
-			     || scan_format_parse(format, &fmt) < 0))
-		return KVP_EXIT_USAGE;
+	if (format_given) {
+		int f = cmd_choice("format", format, scan_format_names);
+
+		if (f < 0)
+			return KVP_EXIT_USAGE;
+		fmt = (enum scan_format) f;
+	}
 	if (!as_of_arg_valid(as_of_arg))
 		return KVP_EXIT_USAGE;
 	if (!dry_run && (format_given || include_excluded)) {

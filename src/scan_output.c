@@ -15,19 +15,9 @@
 #define W_FLAGS 40
 #define W_MONTHS 6
 
-int
-scan_format_parse(const char *name, enum scan_format *fmt)
-{
-	if (strcmp(name, "csv") == 0)
-		*fmt = SCAN_FMT_CSV;
-	else if (strcmp(name, "json") == 0)
-		*fmt = SCAN_FMT_JSON;
-	else if (strcmp(name, "table") == 0)
-		*fmt = SCAN_FMT_TABLE;
-	else
-		return -1;
-	return 0;
-}
+const char *const scan_format_names[] = {
+	[SCAN_FMT_CSV] = "csv", [SCAN_FMT_JSON] = "json", [SCAN_FMT_TABLE] = "table", NULL
+};
 
 static void
 table_line(scan_writer *w, const char *c, const char *o, const char *v, const char *r,

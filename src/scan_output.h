@@ -26,8 +26,8 @@ typedef struct scan_writer {
 	long long rows;
 } scan_writer;
 
-/* Parse "csv", "json" or "table"; 0, or -1 when unknown. */
-int scan_format_parse(const char *name, enum scan_format *fmt);
+/* The formats' names, in enum scan_format's order, NULL-terminated (for cmd_choice()). */
+extern const char *const scan_format_names[];
 /* Start the output (header line, '[' ...). */
 void scan_writer_begin(scan_writer *w, FILE *out, enum scan_format fmt, bool with_excluded);
 /* Write one row. */
