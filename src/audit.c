@@ -9,6 +9,7 @@
 #include "db.h"
 #include "log.h"
 #include "util.h"
+#include "state_sql.h"
 
 /* Timestamps as ISO 8601 in the session's time zone (Europe/Oslo). */
 #define TS(x) "to_json(" x ")#>>'{}'"
@@ -124,8 +125,7 @@ static const char questions_sql[] =
 	"   - ro.flag_no_self_assessment - ro.self_assessment_unknown END AS self_assessment_documented,"
 	"  ro.active_participants - ro.flag_no_written_plan AS written_plan,"
 	"  ro.active_participants - ro.flag_not_full_time AS full_time,"
-	"  ro.active_participants - (SELECT count(*) FROM @state@.candidate c WHERE c.run_id <= ro.run_id"
-	"   AND (c.until_run_id IS NULL OR c.until_run_id > ro.run_id)"
+	"  ro.active_participants - (SELECT count(*) FROM @state@.candidate c WHERE " CANDIDATE_AT("c", "ro.run_id")
 	"   AND coalesce(c.office_id, '') = ro.office_id AND c.reasons = '{IN_PROGRAMME}'"
 	"   AND c.flags && '{NO_EVALUATION_DATE,EVALUATION_OVERDUE}')::int AS evaluation_dates"
 	"  FROM @state@.run_office ro JOIN lr ON lr.run_id = ro.run_id"

@@ -11,6 +11,7 @@
 #include "labels.h"
 #include "log.h"
 #include "util.h"
+#include "state_sql.h"
 
 /* Timestamps as ISO 8601 in the session's time zone (Europe/Oslo), as audit.c. */
 #define TS(x) "to_json(" x ")#>>'{}'"
@@ -33,8 +34,7 @@ static const char source_person_sql[] =
 static const char runs_sql[] =
 	"SELECT r.run_id, r.as_of::text, array_to_string(c.reasons, '+'), array_to_string(c.flags, '+'),"
 	" coalesce(c.office_id, ''), c.veileder_id, c.routed_to_fallback, c.protected"
-	" FROM @state@.candidate c JOIN @state@.run r ON r.run_id >= c.run_id"
-	"  AND (c.until_run_id IS NULL OR r.run_id < c.until_run_id)"
+	" FROM @state@.candidate c JOIN @state@.run r ON " CANDIDATE_AT("c", "r.run_id")
 	" WHERE c.person_id = ANY ($1::text[]) AND r.status = 'succeeded'"
 	" ORDER BY r.as_of, r.run_id";
 enum { RU_ID, RU_AS_OF, RU_REASONS, RU_FLAGS, RU_OFFICE, RU_VEILEDER, RU_FALLBACK, RU_PROTECTED };
@@ -73,8 +73,8 @@ static const char deliveries_sql[] =
 	"   FROM it i"
 	"   JOIN @state@.run r ON r.status = 'succeeded' AND r.run_id >= i.first_run_id"
 	"    AND (i.resolved_run_id IS NULL OR r.run_id < i.resolved_run_id)"
-	"   JOIN @state@.candidate c ON c.person_id = i.person_id AND c.run_id <= r.run_id"
-	"    AND (c.until_run_id IS NULL OR c.until_run_id > r.run_id) AND i.flag = ANY (c.flags)"
+	"   JOIN @state@.candidate c ON c.person_id = i.person_id AND " CANDIDATE_AT("c", "r.run_id")
+	"    AND i.flag = ANY (c.flags)"
 	"   CROSS JOIN LATERAL (SELECT CASE WHEN NOT c.protected AND NOT c.routed_to_fallback"
 	"     AND EXISTS (SELECT 1 FROM @state@.delivery v WHERE v.run_id = r.run_id AND v.kind = 'worklist'"
 	"      AND v.office_id IS NOT DISTINCT FROM nullif(c.office_id, '') AND v.veileder_id = c.veileder_id)"

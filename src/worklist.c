@@ -12,6 +12,7 @@
 #include "labels.h"
 #include "outbox.h"
 #include "worklist.h"
+#include "state_sql.h"
 
 /*
  * One row per recipient (kind 0, first) followed by one row per person on
@@ -81,8 +82,7 @@ static const char rows_sql[] =
 	 * person: 270 s); a row holds until until_run_id (migration 011)
 	 */
 	"  LEFT JOIN LATERAL (SELECT c.reasons, c.months FROM @state@.candidate c"
-	"   WHERE c.person_id = p.person_id AND c.run_id <= $1::bigint"
-	"     AND (c.until_run_id IS NULL OR c.until_run_id > $1::bigint) LIMIT 1) c ON true"
+	"   WHERE c.person_id = p.person_id AND " CANDIDATE_AT("c", "$1::bigint") " LIMIT 1) c ON true"
 	" WHERE NOT p.protected) w "
 	/* byte order: any fixed order groups the rows, and "C" sorts fastest */
 	"ORDER BY office_id COLLATE \"C\" NULLS LAST, to_veileder COLLATE \"C\" NULLS LAST, kind,"
