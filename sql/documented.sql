@@ -1,8 +1,9 @@
 -- documented.sql - the one definition of what documents each identification
 -- flag's duty on D: the event validity spans (docs/identification.md)
 --
--- The C code stores the result in the temporary table kvp_documented next to
--- the payments pass (scan_payments()); identify.sql (NOT_INFORMED,
+-- The C code makes it the temporary view kvp_documented next to the payments
+-- pass (scan_payments(), its parameters written in as literals): not stored,
+-- each reader's plan reads the source rows it needs; identify.sql (NOT_INFORMED,
 -- NOT_ASSESSED, AEV_MISSING), the item lifecycle (scan.c's resolve_items:
 -- the event behind a resolution) and explain.sql (which events count) read
 -- it, so the spans are written here only:

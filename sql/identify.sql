@@ -1,7 +1,8 @@
 -- identify.sql - the identification rules (docs/identification.md), set-based
 --
 -- Reads the current innsatsgruppe (innsatsgruppe.sql, in kvp_ig) and the
--- payments pass (payments.sql, in the temporary table kvp_pay):
+-- payments pass (payments.sql, in kvp_pay; both temporary tables, or views in
+-- a dry run, scan_payments()):
 -- per person a bit mask of the months with assistance in the window (bit k =
 -- k-th month from the window's first month), so the month count is the
 -- mask's popcount and the consecutive option is a check on the mask.  The

@@ -62,7 +62,7 @@ cmd_data_quality(int argc, char **argv, kvp_ctx *ctx)
 	/* the payments pass is the scan's own; the transaction holds its table */
 	if (scan_params_init(&sp, &ctx->cfg, as_of, SCAN_ROWS_ALL, NULL) < 0 || db_begin(conn) < 0)
 		goto done;
-	if (scan_payments(conn, &ctx->cfg, &sp, true) == 0) {
+	if (scan_payments(conn, &ctx->cfg, &sp, SCAN_PASS_DUPLICATES) == 0) {
 		sql = db_expand(conn, &ctx->cfg, sql_get("dataquality.sql"));
 		params[0] = as_of;
 		res = db_exec(conn, "data-quality query", sql, 1, params);

@@ -156,6 +156,82 @@ db_expand(PGconn *conn, const kvp_config *cfg, const char *tmpl)
 	return sb_steal(&sb);
 }
 
+/* Copy a quoted run ('...' or "...", the doubled quote inside it) from *pp into sb. */
+static void
+copy_quoted(strbuf *sb, const char **pp)
+{
+	const char *p = *pp;
+	char q = *p;
+
+	sb_putc(sb, *p++);
+	while (*p) {
+		if (*p == q && p[1] == q) {
+			sb_putc(sb, *p++);
+			sb_putc(sb, *p++);
+		} else if (*p == q) {
+			sb_putc(sb, *p++);
+			break;
+		} else {
+			sb_putc(sb, *p++);
+		}
+	}
+	*pp = p;
+}
+
+char *
+db_inline_params(PGconn *conn, const char *sql, int n, const char *const *params)
+{
+	const char *p = sql;
+	strbuf sb;
+	bool ident = false;	/* the previous character continues an identifier */
+
+	sb_init(&sb);
+	while (*p) {
+		if (*p == '\'' || *p == '"') {
+			copy_quoted(&sb, &p);
+			ident = false;
+		} else if (p[0] == '-' && p[1] == '-') {
+			while (*p && *p != '\n')
+				sb_putc(&sb, *p++);
+		} else if (p[0] == '/' && p[1] == '*') {
+			const char *end = strstr(p + 2, "*/");
+			size_t len = end ? (size_t) (end + 2 - p) : strlen(p);
+
+			sb_append(&sb, p, len);
+			p += len;
+		} else if (*p == '$' && !ident && p[1] >= '0' && p[1] <= '9') {
+			long k = 0;
+			char *lit;
+
+			for (p++; *p >= '0' && *p <= '9' && k <= n; p++)
+				k = k * 10 + (*p - '0');
+			if (k < 1 || k > n) {
+				log_error("statement parameter $%ld has no value (%d given)", k, n);
+				sb_free(&sb);
+				return NULL;
+			}
+			if (params[k - 1] == NULL) {
+				sb_puts(&sb, "NULL");
+				continue;
+			}
+			lit = PQescapeLiteral(conn, params[k - 1], strlen(params[k - 1]));
+			if (lit == NULL) {
+				db_log_error(conn, NULL, "quoting a statement parameter");
+				sb_free(&sb);
+				return NULL;
+			}
+			sb_puts(&sb, lit);
+			PQfreemem(lit);
+		} else {
+			ident = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+				|| (*p >= '0' && *p <= '9') || *p == '_' || *p == '$'
+				|| (unsigned char) *p >= 0x80;
+			sb_putc(&sb, *p++);
+		}
+	}
+	return sb_steal(&sb);
+}
+
 int
 db_begin(PGconn *conn)
 {

@@ -31,6 +31,14 @@ int db_command(PGconn *conn, const char *what, const char *sql,
  */
 char *db_expand(PGconn *conn, const kvp_config *cfg, const char *tmpl);
 
+/*
+ * The statement sql with each parameter $1..$n written in as a quoted
+ * literal (NULL for a NULL value), outside quotes and comments: for a
+ * statement that cannot take parameters, such as CREATE VIEW.  Returns NULL
+ * logged when sql names a parameter beyond n.  Caller frees.
+ */
+char *db_inline_params(PGconn *conn, const char *sql, int n, const char *const *params);
+
 /* Log a libpq error for `what` with the server's DETAIL and HINT. */
 void db_log_error(PGconn *conn, const PGresult *res, const char *what);
 

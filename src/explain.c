@@ -362,7 +362,7 @@ explain_person(PGconn *conn, const kvp_config *cfg, PGresult *who, const char *a
 	if (db_begin(conn) < 0)
 		goto done;
 	in_tx = true;
-	if (scan_payments(conn, cfg, &e.sp, false) < 0)
+	if (scan_payments(conn, cfg, &e.sp, 0) < 0)
 		goto done;
 
 	printf("Case %s, as of %s\n", PQgetvalue(who, 0, 1), as_of);

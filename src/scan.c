@@ -81,24 +81,57 @@ scan_params_init(scan_params *sp, const kvp_config *cfg, const char *as_of,
 	return 0;
 }
 
+/* Run one expanded statement that returns no rows; 0 or -1 logged. */
+static int
+run_command(PGconn *conn, const kvp_config *cfg, const char *what, const char *tmpl,
+	    int n, const char *const *params)
+{
+	char *sql = db_expand(conn, cfg, tmpl);
+	int rc = db_command(conn, what, sql, n, params);
+
+	free(sql);
+	return rc;
+}
+
 /* Create the transaction's temporary table name AS body (n params); 0 or -1 logged. */
 static int
 temp_table(PGconn *conn, const kvp_config *cfg, const char *what, const char *name,
 	   const char *body, int n, const char *const *params)
 {
 	char *sql = xasprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS %s", name, body);
-	char *expanded = db_expand(conn, cfg, sql);
-	int rc = db_command(conn, what, expanded, n, params);
+	int rc = run_command(conn, cfg, what, sql, n, params);
 
-	free(expanded);
+	free(sql);
+	return rc;
+}
+
+/*
+ * A temporary view name AS body, its n params written in as literals: read
+ * where it is used, planned with the statement that reads it, never stored.
+ * It outlives the transaction when that commits, so a later run of the same
+ * session replaces it.  0 or -1 logged.
+ */
+static int
+temp_view(PGconn *conn, const kvp_config *cfg, const char *what, const char *name,
+	  const char *body, int n, const char *const *params)
+{
+	char *sql = xasprintf("CREATE OR REPLACE TEMP VIEW %s AS %s", name, body);
+	char *inlined = db_inline_params(conn, sql, n, params);
+	int rc = inlined ? run_command(conn, cfg, what, inlined, 0, NULL) : -1;
+
+	free(inlined);
 	free(sql);
 	return rc;
 }
 
 int
-scan_payments(PGconn *conn, const kvp_config *cfg, const scan_params *sp, bool duplicates)
+scan_payments(PGconn *conn, const kvp_config *cfg, const scan_params *sp, unsigned int pass)
 {
 	const char *p[SCAN_PAY_NPARAMS], *ig[2], *doc[4];
+	bool duplicates = (pass & SCAN_PASS_DUPLICATES) != 0;
+	/* read many times by a stored scan (tables), once by a dry run (views) */
+	int (*make)(PGconn *, const kvp_config *, const char *, const char *, const char *, int,
+		    const char *const *) = (pass & SCAN_PASS_VIEWS) ? temp_view : temp_table;
 
 	memcpy(p, sp->pay_values, sizeof(p));
 	p[4] = duplicates ? "true" : "false";
@@ -108,17 +141,18 @@ scan_payments(PGconn *conn, const kvp_config *cfg, const scan_params *sp, bool d
 	doc[1] = sp->num[4];
 	doc[2] = sp->num[5];
 	doc[3] = sp->pay_values[3];
-	if (temp_table(conn, cfg, "payments pass", "kvp_pay", sql_get("payments.sql"),
-		       SCAN_PAY_NPARAMS, p) < 0
+	if (make(conn, cfg, "payments pass", "kvp_pay", sql_get("payments.sql"), SCAN_PAY_NPARAMS, p) < 0
+	    /* identical rows, for the persons the pass found at risk of them */
+	    || (duplicates && run_command(conn, cfg, "duplicate payments", sql_get("duplicates.sql"),
+					  2, p) < 0)
 	    /* the current innsatsgruppe, once: identify, data quality and explain read kvp_ig */
-	    || temp_table(conn, cfg, "innsatsgruppe pass", "kvp_ig", sql_get("innsatsgruppe.sql"),
-			  2, ig) < 0
+	    || make(conn, cfg, "innsatsgruppe pass", "kvp_ig", sql_get("innsatsgruppe.sql"), 2, ig) < 0
 	    /* the participations active on D, once: identify, the checks, the office counts, explain */
 	    || temp_table(conn, cfg, "active participations", "kvp_active",
 			  sql_get("participation_active.sql"), 2, ig) < 0
 	    /* what documents each flag's duty on D (the validity spans): identify, resolving, explain */
-	    || temp_table(conn, cfg, "documented duties", "kvp_documented", sql_get("documented.sql"),
-			  4, doc) < 0)
+	    || temp_view(conn, cfg, "documented duties", "kvp_documented", sql_get("documented.sql"),
+			 4, doc) < 0)
 		return -1;
 	return 0;
 }
@@ -222,7 +256,7 @@ scan_print(PGconn *conn, const kvp_config *cfg, const char *as_of, enum scan_for
 	if (db_begin(conn) < 0)
 		goto done;
 	in_tx = true;
-	if (scan_payments(conn, cfg, &sp, false) < 0)
+	if (scan_payments(conn, cfg, &sp, SCAN_PASS_VIEWS) < 0)
 		goto done;
 	ordered = xasprintf("SELECT * FROM (%s) r ORDER BY office_id COLLATE \"C\","
 			    " veileder_id COLLATE \"C\" NULLS LAST, case_ref COLLATE \"C\","
@@ -393,10 +427,17 @@ static const char diff_table[] =
  * (documented.sql, the validity spans' one definition) for its flag; and
  * with the last run that saw it (migration 011), the succeeded one before
  * this.  The items are found by their ids (an index scan, whatever the
- * statistics of the temporary table say).
+ * statistics of the temporary table say).  The items to resolve are a few
+ * a night: kept apart in kvp_gone and analyzed, so that the planner hashes
+ * them and passes over kvp_documented once, instead of taking them for a
+ * part of kvp_diff and sorting both.
  */
+static const char gone_table[] =
+	"CREATE TEMP TABLE kvp_gone ON COMMIT DROP AS"
+	" SELECT item_id, person_id, flag FROM kvp_diff WHERE NOT seen";
+
 static const char resolve_items[] =
-	"WITH gone AS (SELECT item_id, person_id, flag FROM kvp_diff WHERE NOT seen),"
+	"WITH gone AS (SELECT item_id, person_id, flag FROM kvp_gone),"
 	" ev AS (SELECT DISTINCT ON (g.item_id) g.item_id, k.event, k.event_date, k.veileder_id"
 	"  FROM gone g JOIN kvp_documented k ON k.person_id = g.person_id AND k.flag = g.flag"
 	"  ORDER BY g.item_id, k.event_date DESC, k.event),"
@@ -585,7 +626,7 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 	if (db_command(conn, "creating the result table", result_table, 0, NULL) < 0
 	    || db_command(conn, "creating the data-quality table", dq_table, 0, NULL) < 0)
 		goto done;
-	if (scan_payments(conn, cfg, &sp, true) < 0)
+	if (scan_payments(conn, cfg, &sp, SCAN_PASS_DUPLICATES) < 0)
 		goto done;
 	ident = xasprintf("INSERT INTO kvp_scan_result %s", sql_get("identify.sql"));
 	if (run_count(conn, cfg, "identification query", ident, SCAN_NPARAMS, sp.values) < 0)
@@ -617,6 +658,9 @@ scan_store_tx(PGconn *conn, const kvp_config *cfg, const char *as_of, const char
 
 	/* the worklist items' lifecycle: what changed since the last run */
 	if (run_count(conn, cfg, "comparing the candidates with the live items", diff_table, 0, NULL) < 0)
+		goto done;
+	if (run_count(conn, cfg, "finding the items to resolve", gone_table, 0, NULL) < 0
+	    || db_command(conn, "analyzing the items to resolve", "ANALYZE kvp_gone", 0, NULL) < 0)
 		goto done;
 	if ((sum->items_resolved = run_count(conn, cfg, "resolving items", resolve_items, 2, p)) < 0
 	    || run_count(conn, cfg, "refreshing changed items", refresh_items, 0, NULL) < 0

@@ -63,13 +63,21 @@ int scan_params_init(scan_params *sp, const kvp_config *cfg, const char *as_of,
 /* Free what scan_params_init() allocated. */
 void scan_params_free(scan_params *sp);
 
+/* How scan_payments() makes the passes: flags, or 0 (tables, no duplicates: explain). */
+enum scan_pass {
+	SCAN_PASS_DUPLICATES = 1,	/* also count identical payment rows (sql/duplicates.sql) */
+	SCAN_PASS_VIEWS = 2		/* kvp_pay and kvp_ig as views: for a run that reads them once */
+};
+
 /*
- * Run sql/payments.sql into the temporary table kvp_pay,
- * sql/innsatsgruppe.sql into kvp_ig and sql/participation_active.sql into
- * kvp_active, all dropped at the end of the transaction conn must be in; duplicates: also count duplicate rows (a
- * second scan, for the data-quality check).  0 or -1 logged.
+ * Make the passes the identification reads, inside the transaction conn must
+ * be in: sql/payments.sql as kvp_pay, sql/innsatsgruppe.sql as kvp_ig,
+ * sql/participation_active.sql as kvp_active (temporary tables, dropped at
+ * its end) and sql/documented.sql as the temporary view kvp_documented.
+ * With SCAN_PASS_VIEWS kvp_pay and kvp_ig are views as well, planned into the
+ * one statement that reads them (the dry run).  0 or -1 logged.
  */
-int scan_payments(PGconn *conn, const kvp_config *cfg, const scan_params *sp, bool duplicates);
+int scan_payments(PGconn *conn, const kvp_config *cfg, const scan_params *sp, unsigned int pass);
 
 /*
  * Whether the source's assessment has the optional column self_assessment

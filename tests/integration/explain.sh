@@ -37,6 +37,18 @@ assert_contains "$OUT" "older than 365 days" "and why it does not count"
 assert_status 0 "explain an event after D" -- ex INFORMED-AFTER-D
 assert_contains "$OUT" "after D, ignored" "an event after D is ignored"
 
+# kvp_documented is a view with explain's person_id written in as a literal
+# (db_inline_params): an id with a quote, a "$1" and a "--" in it stays one literal
+psql_q "INSERT INTO kvp_src.person VALUES ('P-O''Hara \$1 -- x', 'QUOTED-ID', '1983-05-05', '0301', 'Z1', NULL);
+	INSERT INTO kvp_src.payment SELECT 'P-O''Hara \$1 -- x', (date '2023-02-01' - make_interval(months => i))::date,
+		1000, 'LIVSOPPHOLD' FROM generate_series(0, 4) i;
+	INSERT INTO kvp_src.kvp_event VALUES ('P-O''Hara \$1 -- x', '2023-01-10', 'INFORMED', NULL, 'Z1')" >/dev/null
+assert_status 0 "explain a person_id with a quote, \$1 and --" -- ex QUOTED-ID
+assert_contains "$OUT" "2023-01-10 INFORMED" "its event is listed"
+assert_contains "$OUT" "flags:      NOT_ASSESSED+AEV_MISSING" "and documents its duty: NOT_INFORMED is not flagged"
+OUT=$("$KVPSCAN" -c "$CONF" scan --dry-run --as-of 2023-03-01 2>/dev/null)
+assert_contains "$OUT" "QUOTED-ID,0301,Z1,LONG_TERM,NOT_ASSESSED+AEV_MISSING,5" "the dry run agrees"
+
 assert_status 0 "explain a benefit" -- ex AAP-ENDS-ON-D
 assert_contains "$OUT" "AAP              2020-01-01 to 2023-03-01: running on D, excluding" "the benefit running on D"
 assert_contains "$OUT" "exclusions: EXCLUDED_BENEFIT" "the exclusion code"
