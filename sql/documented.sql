@@ -20,13 +20,19 @@
 -- Columns, one row per documenting source row:
 --   person_id, flag (the flag it clears), event (INFORMED, ASSESSED, REJECTED
 --   or AEV), event_date, veileder_id (who documented it; NULL for an AEV)
-SELECT e.person_id,
-       CASE WHEN e.event = 'INFORMED' THEN 'NOT_INFORMED' ELSE 'NOT_ASSESSED' END AS flag,
-       e.event, e.event_date, e.veileder_id
+-- One branch per flag, each naming its flag as a constant: a reader that asks
+-- for one flag (identify's NOT EXISTS per flag) plans only that branch.
+SELECT e.person_id, 'NOT_INFORMED' AS flag, e.event, e.event_date, e.veileder_id
   FROM @src@.kvp_event e
- WHERE e.event_date <= $1::date
-   AND ((e.event = 'INFORMED' AND e.event_date >= $1::date - $2::int)
-        OR (e.event IN ('ASSESSED', 'REJECTED') AND e.event_date >= $1::date - $3::int))
+ WHERE e.event = 'INFORMED'
+   AND e.event_date <= $1::date AND e.event_date >= $1::date - $2::int
+   AND e.person_id IS NOT NULL
+   AND ($4::text IS NULL OR e.person_id = $4::text)
+UNION ALL
+SELECT e.person_id, 'NOT_ASSESSED', e.event, e.event_date, e.veileder_id
+  FROM @src@.kvp_event e
+ WHERE e.event IN ('ASSESSED', 'REJECTED')
+   AND e.event_date <= $1::date AND e.event_date >= $1::date - $3::int
    AND e.person_id IS NOT NULL
    AND ($4::text IS NULL OR e.person_id = $4::text)
 UNION ALL

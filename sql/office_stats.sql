@@ -28,25 +28,27 @@ INSERT INTO @state@.run_office (run_id, office_id, recipients, long_term, specia
 WITH res AS (
     SELECT person_id, coalesce(office_id, '') AS office_id, long_term, special_needs,
            excluded = '' AS candidate,
-           string_to_array(excluded, '+') AS ex, string_to_array(flags, '+') AS fl
+           -- the '+'-joined codes as they are: no code is part of another, so
+           -- strpos() finds one without making an array per row
+           excluded AS ex, flags AS fl
       FROM kvp_scan_result
 ), st AS (
     SELECT office_id,
            count(*) FILTER (WHERE long_term) AS long_term,
            count(*) FILTER (WHERE special_needs) AS special_needs,
            count(*) FILTER (WHERE candidate) AS candidates,
-           count(*) FILTER (WHERE 'IN_PROGRAMME' = ANY (ex)) AS ex_ip,
-           count(*) FILTER (WHERE 'PENDING' = ANY (ex)) AS ex_p,
-           count(*) FILTER (WHERE 'EXCLUDED_BENEFIT' = ANY (ex)) AS ex_b,
-           count(*) FILTER (WHERE 'RIGHT_USED' = ANY (ex)) AS ex_r,
-           count(*) FILTER (WHERE candidate AND cardinality(fl) > 0) AS flagged,
-           count(*) FILTER (WHERE candidate AND 'NOT_INFORMED' = ANY (fl)) AS f_ni,
-           count(*) FILTER (WHERE candidate AND 'NOT_ASSESSED' = ANY (fl)) AS f_na,
-           count(*) FILTER (WHERE candidate AND 'AEV_MISSING' = ANY (fl)) AS f_aev,
-           count(*) FILTER (WHERE candidate AND NOT ('NOT_INFORMED' = ANY (fl))) AS informed,
+           count(*) FILTER (WHERE strpos(ex, 'IN_PROGRAMME') > 0) AS ex_ip,
+           count(*) FILTER (WHERE strpos(ex, 'PENDING') > 0) AS ex_p,
+           count(*) FILTER (WHERE strpos(ex, 'EXCLUDED_BENEFIT') > 0) AS ex_b,
+           count(*) FILTER (WHERE strpos(ex, 'RIGHT_USED') > 0) AS ex_r,
+           count(*) FILTER (WHERE candidate AND fl <> '') AS flagged,
+           count(*) FILTER (WHERE candidate AND strpos(fl, 'NOT_INFORMED') > 0) AS f_ni,
+           count(*) FILTER (WHERE candidate AND strpos(fl, 'NOT_ASSESSED') > 0) AS f_na,
+           count(*) FILTER (WHERE candidate AND strpos(fl, 'AEV_MISSING') > 0) AS f_aev,
+           count(*) FILTER (WHERE candidate AND strpos(fl, 'NOT_INFORMED') = 0) AS informed,
            count(*) FILTER (WHERE long_term OR special_needs) AS in_scope,
-           count(*) FILTER (WHERE candidate AND NOT ('NOT_INFORMED' = ANY (fl))
-                                            AND NOT ('NOT_ASSESSED' = ANY (fl))) AS assessed
+           count(*) FILTER (WHERE candidate AND strpos(fl, 'NOT_INFORMED') = 0
+                                            AND strpos(fl, 'NOT_ASSESSED') = 0) AS assessed
       FROM res GROUP BY office_id
 ), rc AS (
     SELECT coalesce(p.office_id, '') AS office_id, count(*) AS n

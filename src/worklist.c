@@ -76,13 +76,14 @@ static const char rows_sql[] =
 	"       c.months, p.first_seen::text, r.as_of - p.first_seen, p.is_new"
 	"  FROM persons p CROSS JOIN r"
 	/*
-	 * one index probe per person (candidate_person_idx), whatever the
-	 * statistics say: the run's candidates are new rows the planner does
-	 * not know (a join it thought one row long rescanned the run per
-	 * person: 270 s); a row holds until until_run_id (migration 011)
+	 * at most one candidate row holds at a run (migration 011: a run that
+	 * writes a person's row closes the one before); a hash join, planned
+	 * with nested loops off (worklist_enqueue()): the run's candidates are
+	 * new rows the planner's statistics do not know, and a nested loop over
+	 * what it thought one row rescanned the run per person (270 s)
 	 */
-	"  LEFT JOIN LATERAL (SELECT c.reasons, c.months FROM @state@.candidate c"
-	"   WHERE c.person_id = p.person_id AND " CANDIDATE_AT("c", "$1::bigint") " LIMIT 1) c ON true"
+	"  LEFT JOIN @state@.candidate c"
+	"    ON c.person_id = p.person_id AND " CANDIDATE_AT("c", "$1::bigint")
 	" WHERE NOT p.protected) w "
 	/* byte order: any fixed order groups the rows, and "C" sorts fastest */
 	"ORDER BY office_id COLLATE \"C\" NULLS LAST, to_veileder COLLATE \"C\" NULLS LAST, kind,"
@@ -568,9 +569,13 @@ worklist_enqueue(PGconn *conn, const kvp_config *cfg, int64_t run_id)
 			goto cleanup;
 		own_tx = true;
 	}
-	if (db_command(conn, "read the worklist rows", declare, 3, params) < 0)
+	/* every join of the rows is an equality on a column: hashed, whatever the statistics say */
+	if (db_command(conn, "planning the worklist rows", "SET LOCAL enable_nestloop = off", 0, NULL) < 0
+	    || db_command(conn, "read the worklist rows", declare, 3, params) < 0)
 		goto cleanup;
 	cursor = true;
+	if (db_command(conn, "planning the worklist rows", "SET LOCAL enable_nestloop TO DEFAULT", 0, NULL) < 0)
+		goto cleanup;
 	do {
 		res = db_exec(conn, "fetch worklist rows",
 			      "FETCH FORWARD 1000 FROM kvp_worklist_rows", 0, NULL);
