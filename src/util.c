@@ -126,15 +126,23 @@ void
 sb_vprintf(strbuf *sb, const char *fmt, va_list ap)
 {
 	va_list aq;
+	size_t avail;
 	int n;
 
+	/* one pass into the room there is; a second only when it did not fit */
+	sb_grow(sb, 64);
+	avail = sb->cap - sb->len;
 	va_copy(aq, ap);
-	n = vsnprintf(NULL, 0, fmt, aq);
+	n = vsnprintf(sb->data + sb->len, avail, fmt, aq);
 	va_end(aq);
-	if (n < 0)
+	if (n < 0) {
+		sb->data[sb->len] = '\0';
 		return;
-	sb_grow(sb, (size_t) n);
-	vsnprintf(sb->data + sb->len, (size_t) n + 1, fmt, ap);
+	}
+	if ((size_t) n >= avail) {
+		sb_grow(sb, (size_t) n);
+		vsnprintf(sb->data + sb->len, (size_t) n + 1, fmt, ap);
+	}
 	sb->len += (size_t) n;
 }
 

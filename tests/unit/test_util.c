@@ -71,6 +71,15 @@ START_TEST(test_strbuf)
 		sb_printf(&sb, "%d,", i);
 	ck_assert_uint_eq(sb.len, strlen(sb.data));
 	ck_assert(strncmp(sb.data, "0,1,2,", 6) == 0);
+	ck_assert(strcmp(sb.data + sb.len - 4, "999,") == 0);
+	/* larger than the room left: formatted again after the buffer grew */
+	sb_reset(&sb);
+	sb_puts(&sb, "x");
+	sb_printf(&sb, "%s|%0300d|%s", "a", 7, "b");
+	ck_assert_uint_eq(sb.len, 1 + 2 + 300 + 2);
+	ck_assert_uint_eq(sb.len, strlen(sb.data));
+	ck_assert(strncmp(sb.data, "xa|000", 6) == 0);
+	ck_assert_str_eq(sb.data + sb.len - 4, "07|b");
 	sb_reset(&sb);
 	sb_puts(&sb, "æøå");
 	sb_putc(&sb, '!');
