@@ -8,6 +8,11 @@
 #   KVP_BENCH_SEND=S     delivery.send for the stored scans: all_open (kvpscan's
 #                        default: every open item in every night's worklists)
 #                        or new (only items not delivered before)
+#   KVP_BENCH_VS=DIR     also time another build's kvpscan (DIR/src/kvpscan, an
+#                        earlier commit built elsewhere) on the same loads, in
+#                        its own state schema kvpscan_vs: each of its dry runs,
+#                        first scan and nights right after this build's, and
+#                        the ratios this / that (the same minutes, the same data)
 #   KVP_BENCH_PROFILE=1  per load, one more night (not counted) under the
 #                        server's log_min_duration_statement = 0, and its
 #                        longest statements (where a night's time goes)
@@ -53,6 +58,11 @@ set -u
 top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=${1:-.}; shift || true
 KVPSCAN=$(cd "$builddir" && pwd)/src/kvpscan
+VS=${KVP_BENCH_VS:-}
+if [ -n "$VS" ]; then
+	VS=$(cd "$VS" && pwd)/src/kvpscan
+	[ -x "$VS" ] || { echo "scan-bench: KVP_BENCH_VS: no $VS" >&2; exit 2; }
+fi
 sizes=${*:-25000 200000}
 nights=${KVP_BENCH_NIGHTS:-5}
 drys=${KVP_BENCH_DRY:-3}
@@ -73,6 +83,9 @@ if [ "$nights" -lt 1 ] || [ "$drys" -lt 1 ]; then echo "scan-bench: at least one
 pg_start || exit 1
 scratch_dir
 printf 'log = { destination = "stderr"; level = "warning"; };\ndelivery = { send = "%s"; };\n' "$send" >"$T_SCRATCH/b.conf"
+# the other build's state lives beside this one's, in a schema of its own
+printf 'log = { destination = "stderr"; level = "warning"; };\ndelivery = { send = "%s"; };\ndatabase = { state_schema = "kvpscan_vs"; };\n' \
+	"$send" >"$T_SCRATCH/vs.conf"
 ASOF=2024-06-15
 YEAR=365	# nightly runs in a year: the first run and YEAR - 1 nights
 
@@ -87,10 +100,17 @@ SELECT count(*) FROM (SELECT person_id, count(DISTINCT date_trunc('month', perio
 SQL
 }
 timed() {	# timed OUT ARGS...: run kvpscan ARGS, stdout in OUT; wall time (ms) in $MS, peak RSS (kB) to $T_SCRATCH/rss
-	local out=$1 t0 t1
-	shift
+	timed_bin "$KVPSCAN" "$T_SCRATCH/b.conf" "$@"
+}
+timed_vs() {	# timed_vs OUT ARGS...: the same with the other build (KVP_BENCH_VS); its RSS is not counted
+	timed_bin "$VS" "$T_SCRATCH/vs.conf" "$@"
+	sed -i '$d' "$T_SCRATCH/rss"
+}
+timed_bin() {	# timed_bin BIN CONF OUT ARGS...
+	local bin=$1 conf=$2 out=$3 t0 t1
+	shift 3
 	t0=$(date +%s%N)
-	/usr/bin/time -v "$KVPSCAN" -c "$T_SCRATCH/b.conf" "$@" >"$out" 2>"$T_SCRATCH/time" || {
+	/usr/bin/time -v "$bin" -c "$conf" "$@" >"$out" 2>"$T_SCRATCH/time" || {
 		grep -v '^	' "$T_SCRATCH/time" >&2
 		echo "scan-bench: kvpscan $* failed" >&2
 		exit 1
@@ -138,6 +158,10 @@ load() {	# load SHAPE PERSONS MONTHS: a fresh source and state schema
 			 WHERE kind = 'AEV' AND hashtext(person_id) % 10 <> 0" >/dev/null || exit 1
 	fi
 	"$KVPSCAN" -c "$T_SCRATCH/b.conf" migrate >/dev/null || exit 1
+	if [ -n "$VS" ]; then
+		psql_q "DROP SCHEMA IF EXISTS kvpscan_vs CASCADE" >/dev/null 2>&1
+		"$VS" -c "$T_SCRATCH/vs.conf" migrate >/dev/null || exit 1
+	fi
 	psql_q "VACUUM ANALYZE" >/dev/null
 }
 
@@ -161,6 +185,7 @@ profile() {	# profile DATE: a scan as of DATE with every statement logged; its l
 bench() {	# bench SHAPE PERSONS MONTHS: one load, its dry runs, first scan and nights
 	local shape=$1 n=$2 months=$3 rows wrows i d t c o first dry scan steady core rss csv rd rn rs year writes b gn
 	local flagged inew iopen ires cands nflag ncand cores=() drys_ms=() scans=() opens=()
+	local vdrys=() vscans=() vfirst=- vdry vsteady
 	load "$shape" "$n" "$months"
 	rows=$(psql_q "SELECT count(*) FROM kvp_src.payment")
 	wrows=$(psql_q "SELECT count(*) FROM kvp_src.payment
@@ -171,11 +196,18 @@ bench() {	# bench SHAPE PERSONS MONTHS: one load, its dry runs, first scan and n
 	for i in $(seq 1 "$drys"); do
 		timed "$T_SCRATCH/dry.csv" scan --dry-run --as-of "$ASOF"
 		drys_ms+=("$MS")
+		if [ -n "$VS" ]; then
+			timed_vs "$T_SCRATCH/vsdry.csv" scan --dry-run --as-of "$ASOF"
+			vdrys+=("$MS")
+			cmp -s "$T_SCRATCH/dry.csv" "$T_SCRATCH/vsdry.csv" ||
+				echo "   note: the two builds' dry runs differ (KVP_BENCH_VS)"
+		fi
 		cores+=("$(core_ms "$ASOF")")
 	done
 	csv=$(($(wc -l <"$T_SCRATCH/dry.csv") - 1))
 	timed "$T_SCRATCH/out" scan --as-of "$ASOF"
 	first=$MS
+	if [ -n "$VS" ]; then timed_vs "$T_SCRATCH/out" scan --as-of "$ASOF"; vfirst=$MS; fi
 	cores+=("$(core_ms "$ASOF")")
 	storage >"$T_SCRATCH/st0"
 	read -r flagged inew iopen ires cands <<<"$(last_run)"
@@ -192,6 +224,11 @@ bench() {	# bench SHAPE PERSONS MONTHS: one load, its dry runs, first scan and n
 		psql_q "VACUUM ANALYZE kvpscan.item, kvpscan.candidate" >/dev/null
 		timed "$T_SCRATCH/out" scan --as-of "$d"
 		t=$MS
+		if [ -n "$VS" ]; then
+			psql_q "VACUUM ANALYZE kvpscan_vs.item, kvpscan_vs.candidate" >/dev/null
+			timed_vs "$T_SCRATCH/vsout" scan --as-of "$d"
+			vscans+=("$MS")
+		fi
 		c=$(core_ms "$d")
 		scans+=("$t")
 		cores+=("$c")
@@ -219,6 +256,20 @@ bench() {	# bench SHAPE PERSONS MONTHS: one load, its dry runs, first scan and n
 	if [ "$nights" -ge 2 ]; then printf '   steady nightly scan (nights 2 to %s, median): %s ms\n' "$nights" "$steady"; fi
 	printf '   ratios: dry run / core %s (goal <= 2), nightly scan / core %s, steady nightly scan / core %s (goal <= 5)\n' \
 		"$rd" "$rn" "$rs"
+	if [ -n "$VS" ]; then
+		vdry=$(median "${vdrys[@]}")
+		if [ "$nights" -ge 2 ]; then vsteady=$(median "${vscans[@]:1}"); else vsteady=$(median "${vscans[@]}"); fi
+		printf '   the other build (KVP_BENCH_VS), right after each of these: dry runs %s ms, first scan %s ms, nights %s ms\n' \
+			"${vdrys[*]}" "$vfirst" "${vscans[*]}"
+		printf '   this build / the other: dry run %s / %s = %s, first scan %s / %s = %s, steady nightly %s / %s = %s\n' \
+			"$dry" "$vdry" "$(ratio "$dry" "$vdry")" "$first" "$vfirst" "$(ratio "$first" "$vfirst")" \
+			"$([ "$nights" -ge 2 ] && echo "$steady" || echo "$scan")" "$vsteady" \
+			"$(ratio "$([ "$nights" -ge 2 ] && echo "$steady" || echo "$scan")" "$vsteady")"
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$shape" "$n" "$dry" "$vdry" "$(ratio "$dry" "$vdry")" \
+			"$([ "$nights" -ge 2 ] && echo "$steady" || echo "$scan")" "$vsteady" \
+			"$(ratio "$([ "$nights" -ge 2 ] && echo "$steady" || echo "$scan")" "$vsteady")" "$core" \
+			"$(ratio "$vsteady" "$core")" >>"$T_SCRATCH/vs_summary"
+	fi
 	# storage: after the first run; the growth per night and the rows a night
 	# writes (inserted, updated, deleted: pg_stat_user_tables) over nights 2 to
 	# N, from the state after night 1 (night 1 is not steady: every item goes
@@ -252,6 +303,7 @@ bench() {	# bench SHAPE PERSONS MONTHS: one load, its dry runs, first scan and n
 }
 
 : >"$T_SCRATCH/summary"
+: >"$T_SCRATCH/vs_summary"
 for n in $sizes; do
 	for shape in $shapes; do
 		case $shape in
@@ -266,3 +318,9 @@ printf 'MB/year the state schema after a year of nightly runs\n'
 printf '| shape | persons | months | payment rows | candidates | flagged | open items | first scan | nightly scan | steady nightly | dry run | core | dry/core | nightly/core | steady/core | rows/night | MB/year |\n'
 printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
 cat "$T_SCRATCH/summary"
+if [ -n "$VS" ]; then
+	printf '\nagainst the other build (KVP_BENCH_VS=%s), same loads, each run right after this build'"'"'s; times in ms\n' "$KVP_BENCH_VS"
+	printf '| shape | persons | dry run | other dry run | ratio | steady nightly | other steady nightly | ratio | core | other steady/core |\n'
+	printf '|---|---|---|---|---|---|---|---|---|---|\n'
+	cat "$T_SCRATCH/vs_summary"
+fi
